@@ -1,0 +1,66 @@
+"""The database engine, chosen from CIVIC_DATABASE_URL, and the Piccolo apps it serves."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import urlparse
+
+from piccolo.conf.apps import AppConfig, AppRegistry
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from civic.settings import Settings
+
+CORE_APPS = (
+    "civic.accounts.piccolo_app",
+    "civic.territory.piccolo_app",
+    "civic.responses.piccolo_app",
+    "civic.notify.piccolo_app",
+)
+
+
+def sqlite_path(database_url: str) -> Path:
+    return Path(urlparse(database_url).path)
+
+
+def engine_for(settings: Settings) -> Engine:
+    if settings.is_sqlite:
+        path = sqlite_path(settings.database_url)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # WAL lets readers go on while one request writes; it persists in the file.
+        with sqlite3.connect(path) as connection:
+            connection.execute("PRAGMA journal_mode=WAL")
+        return SQLiteEngine(path=str(path), timeout=30)
+    return PostgresEngine(config={"dsn": settings.database_url.replace("postgresql://", "postgres://", 1)})
+
+
+def app_paths(module_app_paths: list[str]) -> list[str]:
+    return [*CORE_APPS, *module_app_paths]
+
+
+def bind_engine(engine: Engine, registry: AppRegistry) -> None:
+    """Point every table of every app at one engine, whatever piccolo_conf says."""
+    for app_config in registry.app_configs.values():
+        for table in app_config.table_classes:
+            table._meta.db = engine
+
+
+def app_configs(registry: AppRegistry) -> list[AppConfig]:
+    return list(registry.app_configs.values())
+
+
+def write_transaction(engine: Engine):
+    """A transaction that takes SQLite's write lock at once, so concurrent writers queue
+    instead of failing half-way; on PostgreSQL an ordinary transaction."""
+    if isinstance(engine, SQLiteEngine):
+        return engine.transaction(transaction_type=TransactionType.immediate)
+    return engine.transaction()
+
+
+@asynccontextmanager
+async def atomic(engine: Engine):
+    async with write_transaction(engine) as transaction:
+        yield transaction

@@ -1,0 +1,63 @@
+"""The module contract: each participation mechanism declares what it offers in one manifest.
+
+Like a Decidim component manifest: a reader learns what a module offers from its
+`__init__.py` alone, and the core builds the app from the enabled manifests without
+knowing any module by name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from civic.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from litestar import Router
+
+MODULES_PACKAGE = "modules"
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str  # msgid, translated when the menu is drawn
+    path: str
+
+
+@dataclass(frozen=True)
+class CivicModule:
+    slug: str
+    title: str  # msgid
+    piccolo_app: str | None = None  # dotted path of the module's piccolo_app
+    router: Callable[[], Router] | None = None
+    api_router: Callable[[], Router] | None = None
+    nav: tuple[NavEntry, ...] = ()
+    levels: tuple[str, ...] = ()  # participation levels, see civic.engagement
+    roles: tuple[str, ...] = ()
+    search_documents: Callable[[], Any] | None = None
+    load_demo: Callable[..., Awaitable[None]] | None = None
+    staff_links: tuple[NavEntry, ...] = field(default=())
+
+
+def available_module_names() -> list[str]:
+    package = importlib.import_module(MODULES_PACKAGE)
+    return sorted(info.name for info in pkgutil.iter_modules(package.__path__) if info.ispkg)
+
+
+def load_module(name: str) -> CivicModule:
+    module = importlib.import_module(f"{MODULES_PACKAGE}.{name}").module
+    if not isinstance(module, CivicModule):
+        raise SettingsError(f"CIVIC_MODULES: {name!r} does not export a CivicModule")
+    return module
+
+
+def enabled_modules(settings: Settings, extra: Iterable[CivicModule] = ()) -> list[CivicModule]:
+    available = available_module_names()
+    names = available if settings.modules is None else list(settings.modules)
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        raise SettingsError(f"CIVIC_MODULES: unknown module {unknown[0]!r} (available: {', '.join(available) or 'none'})")
+    return [load_module(n) for n in names] + list(extra)
