@@ -64,3 +64,15 @@ def write_transaction(engine: Engine):
 async def atomic(engine: Engine):
     async with write_transaction(engine) as transaction:
         yield transaction
+
+
+async def migrate(quiet: bool = True) -> None:
+    """Apply every app's migrations (the core's and each enabled module's) to the configured database."""
+    import os
+
+    os.environ.setdefault("PICCOLO_CONF", "civic.piccolo_conf")
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    response = await run_forwards(app_name="all", migration_id="all", fake=False)
+    if not response.success:
+        raise RuntimeError(f"migration failed: {response.message}")

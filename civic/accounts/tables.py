@@ -2,7 +2,6 @@
 
 from piccolo.columns import JSON, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
-from piccolo.constraints import Unique
 from piccolo.table import Table
 
 from civic.territory.tables import Organisation, Territory
@@ -44,7 +43,7 @@ class Membership(Table, tablename="civic_membership"):
     organisation = ForeignKey(Organisation)
     role = Varchar(length=30)
     created_at = Timestamptz(default=TimestamptzNow())
-    one_role_once = Unique(["user", "organisation", "role"])
+    # one role once: unique index civic_membership_one_role_once (see the migration)
 
 
 class ApiToken(Table, tablename="civic_api_token"):

@@ -2,7 +2,6 @@
 
 from piccolo.columns import Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
-from piccolo.constraints import Unique
 from piccolo.table import Table
 
 from civic.accounts.tables import User
@@ -30,7 +29,7 @@ class NotificationPreference(Table, tablename="civic_notification_preference"):
     user = ForeignKey(User)
     kind = Varchar(length=60)
     delivery = Varchar(length=10, default=Delivery.IMMEDIATE)
-    one_choice_per_kind = Unique(["user", "kind"])
+    # one choice per kind: unique index in the migration
 
 
 class OutgoingMail(Table, tablename="civic_outgoing_mail"):

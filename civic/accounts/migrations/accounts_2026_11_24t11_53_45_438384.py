@@ -1,4 +1,5 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+
 from piccolo.columns.base import OnDelete
 from piccolo.columns.base import OnUpdate
 from piccolo.columns.column_types import Boolean
@@ -11,7 +12,6 @@ from piccolo.columns.column_types import Timestamptz
 from piccolo.columns.column_types import Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
-from piccolo.constraints import Unique
 from piccolo.table import Table
 
 
@@ -822,16 +822,5 @@ async def forwards():
         schema=None,
     )
 
-    manager.add_constraint(
-        table_class_name="Membership",
-        tablename="civic_membership",
-        constraint_name="one_role_once",
-        constraint_class=Unique,
-        params={
-            "columns": ["user", "organisation", "role"],
-            "nulls_distinct": True,
-        },
-        schema=None,
-    )
 
     return manager

@@ -1,4 +1,5 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+
 from piccolo.columns.base import OnDelete
 from piccolo.columns.base import OnUpdate
 from piccolo.columns.column_types import Boolean
@@ -10,7 +11,6 @@ from piccolo.columns.column_types import Timestamptz
 from piccolo.columns.column_types import Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
-from piccolo.constraints import Unique
 from piccolo.table import Table
 
 
@@ -449,13 +449,5 @@ async def forwards():
         schema=None,
     )
 
-    manager.add_constraint(
-        table_class_name="NotificationPreference",
-        tablename="civic_notification_preference",
-        constraint_name="one_choice_per_kind",
-        constraint_class=Unique,
-        params={"columns": ["user", "kind"], "nulls_distinct": True},
-        schema=None,
-    )
 
     return manager

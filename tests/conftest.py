@@ -1,0 +1,49 @@
+"""One database per test run, migrated once: SQLite in a temp folder, or the PostgreSQL
+server named by CIVIC_DATABASE_URL (tests/support/postgres.py starts one for `make test`)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+_data_dir = tempfile.mkdtemp(prefix="ashyq-test-")
+os.environ["CIVIC_DATA_DIR"] = _data_dir
+os.environ.setdefault("CIVIC_SECRET_KEY", "test-secret-key-that-is-long-enough-for-aes-0123456789")
+os.environ["CIVIC_PASSWORD_HASH_PROFILE"] = "cheapest"
+os.environ["CIVIC_RATE_LIMITS"] = "on"
+os.environ["PICCOLO_CONF"] = "civic.piccolo_conf"
+
+import pytest  # noqa: E402
+
+from civic.settings import load_settings  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def settings():
+    return load_settings()
+
+
+@pytest.fixture(scope="session")
+async def database(settings):
+    from civic.db import migrate
+    from civic.runtime import open_database
+
+    engine = open_database(settings)
+    await migrate()
+    yield engine
+
+
+@pytest.fixture(scope="session")
+async def app(settings, database):
+    from civic.app import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app):
+    import httpx
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", follow_redirects=False) as client:
+        yield client
