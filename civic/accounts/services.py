@@ -1,0 +1,347 @@
+"""Accounts: registration, sign-in, password reset, profile, export and deletion, roles,
+API tokens, the audit log and database-backed rate limits."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from civic.accounts import tokens
+from civic.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from civic.accounts.tables import ApiToken, AuditEntry, Membership, RateLimitHit, Role, User
+from civic.accounts.verification import Level
+from civic.db import write_transaction
+from civic.i18n.runtime import LANGUAGES, translator
+from civic.runtime import current_engine
+from civic.settings import Settings
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+CONFIRM_MAX_AGE = 3 * 24 * 3600
+RESET_MAX_AGE = 2 * 3600
+
+
+class AccountError(Exception):
+    """A refusal with a translatable message (msgid) and the form field it concerns."""
+
+    def __init__(self, message: str, field: str = "", **params) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.params = params
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def user_by_email(email: str) -> dict | None:
+    return await User.select().where(User.email == normalise_email(email)).first()
+
+
+async def user_by_id(user_id: int) -> dict | None:
+    return await User.select().where(User.id == user_id).first()
+
+
+# --- rate limits -----------------------------------------------------------------------------
+
+async def over_rate_limit(settings: Settings, bucket: str, limit: int, window: timedelta) -> bool:
+    """Count a hit in `bucket` and say whether it went over `limit` within `window`.
+
+    Kept in the database so every app process shares the count."""
+    if not settings.rate_limits:
+        return False
+    since = now() - window
+    recent = await RateLimitHit.count().where((RateLimitHit.bucket == bucket) & (RateLimitHit.created_at > since))
+    if recent >= limit:
+        return True
+    await RateLimitHit.insert(RateLimitHit(bucket=bucket, created_at=now()))
+    return False
+
+
+# --- registration and sign-in -------------------------------------------------------------------
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError("The password must be at least %(min)s characters long.", "password", min=MIN_PASSWORD_LENGTH)
+
+
+async def register(settings: Settings, *, email: str, display_name: str, password: str, language: str) -> dict | None:
+    """Create an unconfirmed account and queue the confirmation link.
+
+    An e-mail already registered gets a "you already have an account" mail instead, and the
+    caller shows the same page either way, so the form does not reveal who is registered."""
+    from civic.notify.services import queue_mail
+
+    email = normalise_email(email)
+    if not EMAIL_RE.match(email) or len(email) > 254:
+        raise AccountError("Enter a valid e-mail address.", "email")
+    display_name = display_name.strip()
+    if not 2 <= len(display_name) <= 120:
+        raise AccountError("Enter your name (2 to 120 characters).", "display_name")
+    _check_password(password)
+    language = language if language in LANGUAGES else "kk"
+    t = translator(language).gettext
+    password_hash = hash_password(password, settings.password_hash_profile)
+    async with write_transaction(current_engine()):
+        existing = await user_by_email(email)
+        if existing:
+            await queue_mail(email, t("Your Ashyq account"),
+                             t("Someone tried to register with this address. You already have an account: "
+                               "sign in or reset your password at %(url)s") % {"url": f"{settings.base_url}/auth/reset"})
+            return None
+        user = User(email=email, display_name=display_name, password_hash=password_hash, language=language,
+                    verification=int(Level.UNCONFIRMED), created_at=now())
+        await user.save()
+        token = tokens.make_token(settings.secret_key, "confirm", user.id)
+        await queue_mail(email, t("Confirm your e-mail for Ashyq"),
+                         t("Open this link to confirm your e-mail address: %(url)s") % {"url": f"{settings.base_url}/auth/confirm/{token}"})
+    return await user_by_id(user.id)
+
+
+async def confirm_email(settings: Settings, token: str) -> dict | None:
+    user_id = tokens.read_token(settings.secret_key, "confirm", token, CONFIRM_MAX_AGE)
+    if user_id is None:
+        return None
+    user = await user_by_id(user_id)
+    if not user or user["deleted_at"]:
+        return None
+    if user["verification"] < Level.EMAIL_CONFIRMED:
+        await User.update({User.verification: int(Level.EMAIL_CONFIRMED)}).where(User.id == user_id)
+    return await user_by_id(user_id)
+
+
+async def authenticate(settings: Settings, email: str, password: str) -> dict | None:
+    user = await user_by_email(email)
+    ok = verify_password(user["password_hash"] if user else None, password, settings.password_hash_profile)
+    if not ok or not user or user["deleted_at"] or user["blocked_reason"]:
+        return None
+    await User.update({User.last_login_at: now()}).where(User.id == user["id"])
+    return user
+
+
+async def request_password_reset(settings: Settings, email: str) -> None:
+    """Queue a reset link if the address has an account; say nothing either way."""
+    from civic.notify.services import queue_mail
+
+    user = await user_by_email(email)
+    if not user or user["deleted_at"]:
+        return
+    t = translator(user["language"]).gettext
+    token = tokens.make_token(settings.secret_key, "reset", user["id"], binding=user["password_hash"] or "")
+    async with write_transaction(current_engine()):
+        await queue_mail(user["email"], t("Reset your Ashyq password"),
+                         t("Open this link within two hours to choose a new password: %(url)s")
+                         % {"url": f"{settings.base_url}/auth/reset/{token}"})
+
+
+async def user_for_reset_token(settings: Settings, token: str) -> dict | None:
+    user_id = tokens.peek_user_id(token)
+    user = await user_by_id(user_id) if user_id else None
+    if not user or user["deleted_at"]:
+        return None
+    valid = tokens.read_token(settings.secret_key, "reset", token, RESET_MAX_AGE, binding=user["password_hash"] or "")
+    return user if valid == user["id"] else None
+
+
+async def reset_password(settings: Settings, token: str, password: str) -> dict | None:
+    user = await user_for_reset_token(settings, token)
+    if not user:
+        return None
+    _check_password(password)
+    # A reset proves the mailbox, and signs the person out of every other device.
+    await User.update({
+        User.password_hash: hash_password(password, settings.password_hash_profile),
+        User.session_epoch: user["session_epoch"] + 1,
+        User.verification: max(user["verification"], int(Level.EMAIL_CONFIRMED)),
+    }).where(User.id == user["id"])
+    return await user_by_id(user["id"])
+
+
+# --- OpenID Connect -----------------------------------------------------------------------------
+
+async def login_with_oidc(claims: dict, territory_code_claim: str = "residence") -> dict:
+    """First login creates or links the account by verified e-mail; a territory claim marks
+    the person a verified resident of that territory."""
+    from civic.territory.tables import Territory
+
+    subject = str(claims.get("sub") or "")
+    email = normalise_email(str(claims.get("email") or ""))
+    if not subject:
+        raise AccountError("The identity provider did not say who you are.")
+    async with write_transaction(current_engine()):
+        user = await User.select().where(User.oidc_subject == subject).first()
+        if user is None:
+            if not email or not claims.get("email_verified"):
+                raise AccountError("The identity provider did not give a verified e-mail address.")
+            user = await user_by_email(email)
+            if user is None:
+                created = User(email=email, display_name=str(claims.get("name") or email.split("@")[0])[:120],
+                               password_hash=None, language="kk", oidc_subject=subject,
+                               verification=int(Level.EMAIL_CONFIRMED), created_at=now())
+                await created.save()
+                user = await user_by_id(created.id)
+            else:
+                await User.update({User.oidc_subject: subject}).where(User.id == user["id"])
+        if user["deleted_at"] or user["blocked_reason"]:
+            raise AccountError("This account cannot sign in.")
+        changes = {User.last_login_at: now()}
+        if user["verification"] < Level.EMAIL_CONFIRMED:
+            changes[User.verification] = int(Level.EMAIL_CONFIRMED)
+        code = claims.get(territory_code_claim)
+        if code:
+            territory = await Territory.select(Territory.id).where(Territory.code == str(code)).first()
+            if territory:
+                changes.update({User.verification: int(Level.VERIFIED_RESIDENT),
+                                User.verified_territory: territory["id"], User.verified_by: "oidc",
+                                User.residence: territory["id"]})
+        await User.update(changes).where(User.id == user["id"])
+    return await user_by_id(user["id"])
+
+
+# --- profile, export, deletion ------------------------------------------------------------------
+
+async def update_profile(user_id: int, *, display_name: str, language: str, residence_id: int | None) -> None:
+    from civic.territory.tables import Territory
+
+    display_name = display_name.strip()
+    if not 2 <= len(display_name) <= 120:
+        raise AccountError("Enter your name (2 to 120 characters).", "display_name")
+    if language not in LANGUAGES:
+        raise AccountError("Choose one of the offered languages.", "language")
+    if residence_id is not None and not await Territory.exists().where(Territory.id == residence_id):
+        raise AccountError("Choose a territory from the list.", "residence")
+    await User.update({User.display_name: display_name, User.language: language,
+                       User.residence: residence_id}).where(User.id == user_id)
+
+
+async def change_password(settings: Settings, user_id: int, current: str, new: str) -> None:
+    user = await user_by_id(user_id)
+    if user["password_hash"] and not verify_password(user["password_hash"], current, settings.password_hash_profile):
+        raise AccountError("The current password is not correct.", "current_password")
+    _check_password(new)
+    await User.update({User.password_hash: hash_password(new, settings.password_hash_profile),
+                       User.session_epoch: user["session_epoch"] + 1}).where(User.id == user_id)
+
+
+async def export_personal_data(user_id: int) -> dict:
+    """Everything Ashyq holds about a person, as they can download it."""
+    from civic.notify.tables import Notification
+
+    user = await user_by_id(user_id)
+    memberships = await Membership.select(Membership.organisation.slug, Membership.role, Membership.created_at).where(
+        Membership.user == user_id)
+    notifications = await Notification.select(Notification.kind, Notification.title, Notification.created_at).where(
+        Notification.user == user_id)
+    api_tokens = await ApiToken.select(ApiToken.name, ApiToken.created_at, ApiToken.revoked_at).where(ApiToken.user == user_id)
+
+    def plain(row: dict) -> dict:
+        return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
+
+    profile = {k: user[k] for k in ("email", "display_name", "language", "residence", "verification",
+                                    "verified_by", "created_at", "last_login_at")}
+    return {"profile": plain(profile), "memberships": [plain(m) for m in memberships],
+            "notifications": [plain(n) for n in notifications], "api_tokens": [plain(t) for t in api_tokens]}
+
+
+async def delete_account(settings: Settings, user_id: int, password: str | None) -> None:
+    """Remove personal data; what the person wrote stays, under an anonymous name."""
+    from civic.notify.tables import Notification, NotificationPreference
+
+    user = await user_by_id(user_id)
+    if user["password_hash"] and not verify_password(user["password_hash"], password or "", settings.password_hash_profile):
+        raise AccountError("The password is not correct.", "password")
+    async with write_transaction(current_engine()):
+        await User.update({
+            User.email: f"deleted-{user_id}-{secrets.token_hex(6)}@invalid",
+            User.display_name: "—",
+            User.password_hash: None,
+            User.oidc_subject: None,
+            User.residence: None,
+            User.verified_territory: None,
+            User.deleted_at: now(),
+            User.session_epoch: user["session_epoch"] + 1,
+        }).where(User.id == user_id)
+        await ApiToken.delete().where(ApiToken.user == user_id)
+        await Membership.delete().where(Membership.user == user_id)
+        await Notification.delete().where(Notification.user == user_id)
+        await NotificationPreference.delete().where(NotificationPreference.user == user_id)
+
+
+# --- roles, audit, API tokens -------------------------------------------------------------------
+
+async def memberships_of(user_id: int) -> list[dict]:
+    return await Membership.select(Membership.id, Membership.organisation, Membership.role,
+                                   Membership.organisation.slug.as_alias("organisation_slug"),
+                                   Membership.organisation.name_kk.as_alias("organisation_name_kk"),
+                                   Membership.organisation.name_ru.as_alias("organisation_name_ru"),
+                                   Membership.organisation.name_en.as_alias("organisation_name_en")).where(
+        Membership.user == user_id)
+
+
+async def has_role(user: dict | None, role: str, organisation_id: int | None = None) -> bool:
+    if user is None:
+        return False
+    if user.get("is_admin"):
+        return True
+    query = Membership.exists().where((Membership.user == user["id"]) & (Membership.role == role))
+    if organisation_id is not None:
+        query = Membership.exists().where((Membership.user == user["id"]) & (Membership.role == role)
+                                          & (Membership.organisation == organisation_id))
+    return await query
+
+
+async def organisations_with_role(user: dict, roles: tuple[str, ...]) -> list[int]:
+    rows = await Membership.select(Membership.organisation).where(
+        (Membership.user == user["id"]) & Membership.role.is_in(list(roles)))
+    return sorted({r["organisation"] for r in rows})
+
+
+async def add_membership(user_id: int, organisation_id: int, role: str) -> None:
+    if role not in Role.ALL:
+        raise AccountError("Unknown role.", "role")
+    exists = await Membership.exists().where((Membership.user == user_id) & (Membership.organisation == organisation_id)
+                                             & (Membership.role == role))
+    if not exists:
+        await Membership.insert(Membership(user=user_id, organisation=organisation_id, role=role, created_at=now()))
+
+
+async def audit(actor_id: int | None, action: str, *, organisation_id: int | None = None, subject: str = "",
+                details: dict | None = None) -> None:
+    await AuditEntry.insert(AuditEntry(actor=actor_id, organisation=organisation_id, action=action, subject=subject,
+                                       details=details or {}, created_at=now()))
+
+
+async def confirm_resident_in_person(official: dict, user_id: int, territory_id: int) -> None:
+    async with write_transaction(current_engine()):
+        await User.update({User.verification: int(Level.VERIFIED_RESIDENT), User.verified_territory: territory_id,
+                           User.verified_by: "official", User.residence: territory_id}).where(User.id == user_id)
+        await audit(official["id"], "accounts.verify_resident", subject=f"users:{user_id}",
+                    details={"territory": territory_id})
+
+
+async def create_api_token(user_id: int, name: str) -> str:
+    name = name.strip()[:100] or "API"
+    token = "ashyq_" + secrets.token_urlsafe(32)
+    await ApiToken.insert(ApiToken(user=user_id, name=name, token_hash=tokens.hash_api_token(token), created_at=now()))
+    return token
+
+
+async def user_for_api_token(token: str) -> dict | None:
+    row = await ApiToken.select(ApiToken.id, ApiToken.user).where(
+        (ApiToken.token_hash == tokens.hash_api_token(token)) & ApiToken.revoked_at.is_null()).first()
+    if not row:
+        return None
+    user = await user_by_id(row["user"])
+    if not user or user["deleted_at"] or user["blocked_reason"]:
+        return None
+    await ApiToken.update({ApiToken.last_used_at: now()}).where(ApiToken.id == row["id"])
+    return user
+
+
+async def revoke_api_token(user_id: int, token_id: int) -> None:
+    await ApiToken.update({ApiToken.revoked_at: now()}).where((ApiToken.id == token_id) & (ApiToken.user == user_id))

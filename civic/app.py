@@ -1,0 +1,197 @@
+"""create_app(settings) -> Litestar: the core routes plus every enabled module."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from litestar import Litestar, Request, Response, Router
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.template.config import TemplateConfig
+from litestar.types import Scope
+
+from civic.accounts import routes as account_routes
+from civic.accounts import services as account_services
+from civic.i18n.runtime import gettext as _
+from civic.modules import CivicModule, enabled_modules
+from civic.responses import routes as response_routes
+from civic.settings import Settings
+from civic.territory import routes as territory_routes
+from civic.web import core_routes
+from civic.web.context import RequestContextMiddleware
+from civic.web.pages import page
+from civic.web.templates import build_environment
+
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _bearer_token(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and token:
+                return token.strip()
+    return None
+
+
+async def load_user(scope: Scope) -> dict | None:
+    """The signed-in person: from a personal API token on /api/, else from the session cookie."""
+    path = scope.get("path", "")
+    token = _bearer_token(scope) if path.startswith("/api/") else None
+    if token:
+        user = await account_services.user_for_api_token(token)
+        scope.setdefault("state", {})["api_token"] = user is not None
+        return user
+    if path.startswith("/api/") and scope.get("method") in UNSAFE_METHODS:
+        return None  # API writes need a token: the CSRF check is skipped for /api/
+    session = scope.get("session") or {}
+    uid = session.get("uid") if isinstance(session, dict) else None
+    if not uid:
+        return None
+    user = await account_services.user_by_id(uid)
+    if not user or user["deleted_at"] or user["blocked_reason"] or user["session_epoch"] != session.get("epoch"):
+        return None
+    return user
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path.startswith("/schema")
+
+
+def _error_page(request: Request, status_code: int, title: str, message: str) -> Response:
+    if _is_api(request):
+        return Response({"status_code": status_code, "detail": message}, status_code=status_code)
+    try:
+        return page(request, "core/error.html", {"title": title, "message": message, "status_code": status_code},
+                    status_code=status_code)
+    except Exception:  # the session may be unusable here; never fail while reporting a failure
+        return Response(f"{status_code} {title}", status_code=status_code, media_type="text/plain")
+
+
+def not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
+    if _is_api(request):
+        return Response({"status_code": 401, "detail": _("A personal API token is required.")}, status_code=401,
+                        headers={"www-authenticate": "Bearer"})
+    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Redirect(path=f"/auth/login?next={path if request.method == 'GET' else '/'}", status_code=303)
+
+
+def permission_denied(request: Request, exc: PermissionDeniedException) -> Response:
+    if "CSRF" in str(exc.detail):
+        return _error_page(request, 403, _("The form has expired"),
+                           _("For your safety the form could not be accepted. Go back, reload the page and send it again."))
+    if str(exc.detail).startswith("verification:"):
+        return _error_page(request, 403, _("Confirmation needed"),
+                           _("This action needs a confirmed identity. Confirm your e-mail address, or sign in "
+                             "through the state identity service to become a verified resident."))
+    return _error_page(request, 403, _("Access denied"), _("You do not have the right to do this."))
+
+
+def not_found(request: Request, exc: NotFoundException) -> Response:
+    return _error_page(request, 404, _("Page not found"), _("There is no page at this address. It may have moved."))
+
+
+def bad_request(request: Request, exc: ValidationException) -> Response:
+    return _error_page(request, 400, _("Something in the request is wrong"),
+                       _("Please check what you entered and try again."))
+
+
+def http_error(request: Request, exc: HTTPException) -> Response:
+    if exc.status_code == 429:
+        return _error_page(request, 429, _("Too many requests"), _("Please wait a little and try again."))
+    if exc.status_code == 405:
+        return _error_page(request, 405, _("Not allowed"), _("This address does not accept this kind of request."))
+    return _error_page(request, exc.status_code, _("Something went wrong"), _("Please try again later."))
+
+
+def server_error(request: Request, exc: Exception) -> Response:
+    request.logger.exception("unhandled error", exc_info=exc)
+    return _error_page(request, HTTP_500_INTERNAL_SERVER_ERROR, _("Something went wrong"),
+                       _("We could not finish this. Nothing was changed. Please try again later."))
+
+
+async def deliver_mail_after_write(request: Request, state: State) -> None:
+    """Mail is queued inside the transaction and sent once the request has finished."""
+    from civic.notify.services import deliver_pending_mail
+
+    if request.method in UNSAFE_METHODS:
+        await deliver_pending_mail(state.settings)
+
+
+def create_app(settings: Settings, extra_modules: tuple[CivicModule, ...] = ()) -> Litestar:
+    from civic.runtime import open_database, _state
+
+    modules = enabled_modules(settings, extra_modules)
+    if "engine" not in _state:
+        open_database(settings, modules)
+
+    secret = hashlib.sha256(settings.secret_key.encode()).digest()
+    session_config = CookieBackendConfig(secret=secret, key="ashyq_session", max_age=14 * 86400,
+                                         httponly=True, samesite="lax", secure=settings.secure_cookies)
+    csrf_config = CSRFConfig(secret=settings.secret_key, cookie_name="ashyq_csrf", header_name="x-csrftoken",
+                             cookie_secure=settings.secure_cookies, cookie_samesite="lax",
+                             exclude=["^/api/", "^/schema", "^/healthz", "^/static/"])
+    environment = build_environment()
+    environment.globals["nav_modules"] = [entry for module in modules for entry in module.nav]
+    environment.globals["oidc_enabled"] = settings.oidc_enabled
+    environment.globals["oidc_name"] = settings.oidc_name
+
+    handlers: list = [
+        core_routes.router(),
+        account_routes.router(),
+        territory_routes.router(),
+        response_routes.router(),
+        create_static_files_router(path="/static", directories=[STATIC_DIR], name="static",
+                                   send_as_attachment=False),
+    ]
+    for module in modules:
+        if module.router:
+            handlers.append(module.router())
+        if module.api_router:
+            handlers.append(module.api_router())
+
+    oidc_client = None
+    if settings.oidc_enabled:
+        from civic.accounts.oidc import OidcClient
+
+        oidc_client = OidcClient(settings)
+
+    return Litestar(
+        route_handlers=handlers,
+        state=State({"settings": settings, "modules": modules, "oidc_client": oidc_client}),
+        template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment)),
+        middleware=[session_config.middleware, DefineMiddleware(RequestContextMiddleware, load_user=load_user)],
+        csrf_config=csrf_config,
+        openapi_config=OpenAPIConfig(title="Ashyq API", version="1", path="/schema",
+                                     render_plugins=[JsonRenderPlugin()], create_examples=False),
+        exception_handlers={
+            NotAuthorizedException: not_authorized,
+            PermissionDeniedException: permission_denied,
+            NotFoundException: not_found,
+            ValidationException: bad_request,
+            HTTPException: http_error,
+            Exception: server_error,
+        },
+        after_response=deliver_mail_after_write,
+        debug=settings.debug,
+    )
+
+
+__all__ = ["create_app", "Router"]
