@@ -127,12 +127,12 @@ def server_error(request: Request, exc: Exception) -> Response:
                        _("We could not finish this. Nothing was changed. Please try again later."))
 
 
-async def deliver_mail_after_write(request: Request, state: State) -> None:
+async def deliver_mail_after_write(request: Request) -> None:
     """Mail is queued inside the transaction and sent once the request has finished."""
     from civic.notify.services import deliver_pending_mail
 
     if request.method in UNSAFE_METHODS:
-        await deliver_pending_mail(state.settings)
+        await deliver_pending_mail(request.app.state.settings)
 
 
 def create_app(settings: Settings, extra_modules: tuple[CivicModule, ...] = ()) -> Litestar:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from litestar.params import FromPath, FromQuery
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
@@ -38,7 +39,7 @@ def _error(errors: FormErrors, exc: AccountError) -> None:
 
 
 @get("/auth/login", name="login")
-async def login_form(request: Request, next: str | None = None) -> Response:
+async def login_form(request: Request, next: FromQuery[str | None] = None) -> Response:
     return page(request, "accounts/login.html", {"next": safe_next(next), "errors": {}, "values": {}})
 
 
@@ -108,7 +109,7 @@ async def register_sent(request: Request) -> Response:
 
 
 @get("/auth/confirm/{token:str}")
-async def confirm(request: Request, state: State, token: str) -> Response:
+async def confirm(request: Request, state: State, token: FromPath[str]) -> Response:
     user = await services.confirm_email(state.settings, token)
     if user is None:
         return page(request, "accounts/message.html", {
@@ -157,7 +158,7 @@ async def reset_request(request: Request, state: State) -> Response:
 
 
 @get("/auth/reset/{token:str}")
-async def reset_form(request: Request, state: State, token: str) -> Response:
+async def reset_form(request: Request, state: State, token: FromPath[str]) -> Response:
     user = await services.user_for_reset_token(state.settings, token)
     if user is None:
         return page(request, "accounts/message.html", {
@@ -168,7 +169,7 @@ async def reset_form(request: Request, state: State, token: str) -> Response:
 
 
 @post("/auth/reset/{token:str}")
-async def reset(request: Request, state: State, token: str) -> Response:
+async def reset(request: Request, state: State, token: FromPath[str]) -> Response:
     data = await form_data(request)
     errors = FormErrors()
     password = text(data, "password", 1000)
@@ -192,7 +193,7 @@ async def reset(request: Request, state: State, token: str) -> Response:
 # --- OpenID Connect -----------------------------------------------------------------------------
 
 @get("/auth/oidc/login")
-async def oidc_login(request: Request, state: State, next: str | None = None) -> Response:
+async def oidc_login(request: Request, state: State, next: FromQuery[str | None] = None) -> Response:
     client = state.oidc_client
     if client is None:
         raise NotFoundException()
@@ -319,7 +320,7 @@ async def create_token(request: Request) -> Redirect:
 
 
 @post("/account/tokens/{token_id:int}/revoke", guards=[signed_in])
-async def revoke_token(request: Request, token_id: int) -> Redirect:
+async def revoke_token(request: Request, token_id: FromPath[int]) -> Redirect:
     await services.revoke_api_token(current_user(request)["id"], token_id)
     flash(request, _("The token is revoked."))
     return see_other("/account/tokens")

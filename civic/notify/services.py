@@ -57,15 +57,31 @@ def _translator(language: str):
 
 # --------------------------------------------------------------------------- preferences
 
+# Topics people choose delivery for: a kind "response.answered" belongs to topic "response".
+# Modules add theirs with register_topic(); the label is a gettext message id.
+NOTIFICATION_KINDS: dict[str, str] = {
+    "response": "Answers to your requests, appeals and petitions",
+    "account": "Your account",
+}
+
+
+def register_topic(topic: str, label: str) -> None:
+    NOTIFICATION_KINDS.setdefault(topic, label)
+
+
+def topic_of(kind: str) -> str:
+    return kind.partition(".")[0]
+
 
 async def preference_for(user_id: int, kind: str) -> str:
-    """The person's delivery choice for ``kind``; immediate when they never chose."""
-    row = (
-        await NotificationPreference.select(NotificationPreference.delivery)
-        .where((NotificationPreference.user == user_id) & (NotificationPreference.kind == kind))
-        .first()
-    )
-    return row["delivery"] if row else Delivery.IMMEDIATE
+    """The person's delivery choice for ``kind`` (exact kind first, then its topic);
+    immediate when they never chose."""
+    rows = await NotificationPreference.select(
+        NotificationPreference.kind, NotificationPreference.delivery
+    ).where((NotificationPreference.user == user_id)
+            & NotificationPreference.kind.is_in(list({kind, topic_of(kind)})))
+    chosen = {row["kind"]: row["delivery"] for row in rows}
+    return chosen.get(kind) or chosen.get(topic_of(kind)) or Delivery.IMMEDIATE
 
 
 async def preferences(user_id: int) -> dict[str, str]:

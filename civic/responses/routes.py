@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from litestar.params import FromPath, FromQuery
 from litestar import Request, Response, Router, get, post
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 
@@ -45,7 +46,7 @@ async def _is_staff_of(user: dict | None, organisation_id: int) -> bool:
 
 
 @get("/staff/inbox", guards=[signed_in])
-async def inbox(request: Request, state_filter: str | None = None) -> Response:
+async def inbox(request: Request, state_filter: FromQuery[str | None] = None) -> Response:
     user = current_user(request)
     organisation_ids = await organisations_with_role(user, STAFF_ROLES)
     if not organisation_ids and not user["is_admin"]:
@@ -58,7 +59,7 @@ async def inbox(request: Request, state_filter: str | None = None) -> Response:
 
 
 @get("/responses/{response_id:int}")
-async def detail(request: Request, response_id: int) -> Response:
+async def detail(request: Request, response_id: FromPath[int]) -> Response:
     user = current_user(request)
     response = await _response_or_404(response_id)
     staff = await _is_staff_of(user, response["organisation"])
@@ -96,7 +97,7 @@ def _refused(request: Request, exc: services.ResponseRuleError, response_id: int
 
 
 @post("/responses/{response_id:int}/acknowledge", guards=[signed_in])
-async def acknowledge(request: Request, response_id: int) -> Response:
+async def acknowledge(request: Request, response_id: FromPath[int]) -> Response:
     user, response, data = await _staff_action(request, response_id)
     specialist_id = integer(data, "specialist") or user["id"]
     if not await User.exists().where(User.id == specialist_id):
@@ -111,7 +112,7 @@ async def acknowledge(request: Request, response_id: int) -> Response:
 
 
 @post("/responses/{response_id:int}/forward", guards=[signed_in])
-async def forward(request: Request, response_id: int) -> Response:
+async def forward(request: Request, response_id: FromPath[int]) -> Response:
     user, response, data = await _staff_action(request, response_id)
     target = integer(data, "organisation")
     if target is None or not await Organisation.exists().where(Organisation.id == target):
@@ -126,7 +127,7 @@ async def forward(request: Request, response_id: int) -> Response:
 
 
 @post("/responses/{response_id:int}/extend", guards=[signed_in])
-async def extend(request: Request, response_id: int) -> Response:
+async def extend(request: Request, response_id: FromPath[int]) -> Response:
     user, response, data = await _staff_action(request, response_id)
     try:
         new_due_on = date.fromisoformat(text(data, "new_due_on", 10))
@@ -142,7 +143,7 @@ async def extend(request: Request, response_id: int) -> Response:
 
 
 @post("/responses/{response_id:int}/answer", guards=[signed_in])
-async def answer(request: Request, response_id: int) -> Response:
+async def answer(request: Request, response_id: FromPath[int]) -> Response:
     user, response, data = await _staff_action(request, response_id)
     try:
         await services.answer(response_id, actor_id=user["id"], text=text(data, "answer", 20_000),
@@ -154,7 +155,7 @@ async def answer(request: Request, response_id: int) -> Response:
 
 
 @post("/responses/{response_id:int}/rate", guards=[signed_in])
-async def rate(request: Request, response_id: int) -> Response:
+async def rate(request: Request, response_id: FromPath[int]) -> Response:
     user = current_user(request)
     data = await form_data(request)
     solved = {"yes": True, "no": False}.get(text(data, "solved"))

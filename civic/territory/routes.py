@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from litestar.params import FromPath
 from litestar import Request, Response, Router, get
 from litestar.exceptions import NotFoundException
 
@@ -16,7 +17,7 @@ async def organisation_list(request: Request) -> Response:
 
 
 @get("/organisations/{slug:str}")
-async def organisation_detail(request: Request, slug: str) -> Response:
+async def organisation_detail(request: Request, slug: FromPath[str]) -> Response:
     from civic.responses.services import organisation_figures
 
     organisation = await services.organisation_by_slug(slug)

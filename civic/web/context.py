@@ -54,6 +54,14 @@ class RequestContextMiddleware:
         user = await self.load_user(scope)
         state = scope.setdefault("state", {})
         state["user"] = user
+        state["unread"] = 0
+        state["staff"] = False
+        if user is not None:
+            from civic.accounts.tables import Membership
+            from civic.notify.services import unread_count
+
+            state["unread"] = await unread_count(user["id"])
+            state["staff"] = bool(user["is_admin"]) or await Membership.exists().where(Membership.user == user["id"])
         cookies = _cookies(scope)
         language = cookies.get("lang") if cookies.get("lang") in i18n.LANGUAGES else None
         if language is None and user is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from litestar.params import FromPath, FromQuery
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import State
 
@@ -30,7 +31,7 @@ async def healthz() -> dict:
 
 
 @get("/language/{code:str}")
-async def switch_language(request: Request, code: str, next: str | None = None) -> Response:
+async def switch_language(request: Request, code: FromPath[str], next: FromQuery[str | None] = None) -> Response:
     """A plain link, so switching works without JavaScript; `latn` is Kazakh in Latin letters."""
     response = see_other(safe_next(next))
     if code == "latn":
@@ -43,7 +44,7 @@ async def switch_language(request: Request, code: str, next: str | None = None) 
 
 
 @get("/notifications", guards=[signed_in])
-async def notifications(request: Request, page_number: int = 1) -> Response:
+async def notifications(request: Request, page_number: FromQuery[int] = 1) -> Response:
     from civic.notify import services
 
     user = current_user(request)

@@ -17,12 +17,14 @@ TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 ALMATY = ZoneInfo("Asia/Almaty")
 
 
-def _gettext(message: str, **params) -> str:
-    return i18n.gettext(message, **params)
+# Jinja's new-style gettext does the %-formatting itself (escaping the values), so these
+# only translate.
+def _gettext(message: str) -> str:
+    return i18n.translator(i18n.current_language()).gettext(message)
 
 
-def _ngettext(singular: str, plural: str, n: int, **params) -> str:
-    return i18n.ngettext(singular, plural, n, **params)
+def _ngettext(singular: str, plural: str, n: int) -> str:
+    return i18n.translator(i18n.current_language()).ngettext(singular, plural, n)
 
 
 def format_day(value: date | datetime | None, style: str = "medium") -> str:
