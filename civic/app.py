@@ -29,12 +29,20 @@ from litestar.types import Scope
 from civic.accounts import routes as account_routes
 from civic.accounts import services as account_services
 from civic.i18n.runtime import gettext as _
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction; it is translated later, in the reader's language."""
+    return message
+
+
 from civic.modules import CivicModule, enabled_modules
 from civic.responses import routes as response_routes
 from civic.settings import Settings
 from civic.territory import routes as territory_routes
 from civic.web import core_routes
-from civic.web.context import RequestContextMiddleware
+from civic.web.context import RequestContextMiddleware, add_security_headers, language_for
+from civic.i18n import runtime as i18n
 from civic.web.pages import page
 from civic.web.templates import build_environment
 
@@ -76,6 +84,12 @@ def _is_api(request: Request) -> bool:
 
 
 def _error_page(request: Request, status_code: int, title: str, message: str) -> Response:
+    state = request.scope.setdefault("state", {})
+    if "language" not in state:  # routing failed (404, 405): the context middleware never ran
+        language, latin = language_for(request.scope, None)
+        i18n.set_language(language, latin)
+        state.update(language=language, latin=latin, user=None, unread=0, staff=False)
+    title, message = i18n.gettext(title), i18n.gettext(message)
     if _is_api(request):
         return Response({"status_code": status_code, "detail": message}, status_code=status_code)
     try:
@@ -95,36 +109,36 @@ def not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
 
 def permission_denied(request: Request, exc: PermissionDeniedException) -> Response:
     if "CSRF" in str(exc.detail):
-        return _error_page(request, 403, _("The form has expired"),
-                           _("For your safety the form could not be accepted. Go back, reload the page and send it again."))
+        return _error_page(request, 403, N_("The form has expired"),
+                           N_("For your safety the form could not be accepted. Go back, reload the page and send it again."))
     if str(exc.detail).startswith("verification:"):
-        return _error_page(request, 403, _("Confirmation needed"),
-                           _("This action needs a confirmed identity. Confirm your e-mail address, or sign in "
+        return _error_page(request, 403, N_("Confirmation needed"),
+                           N_("This action needs a confirmed identity. Confirm your e-mail address, or sign in "
                              "through the state identity service to become a verified resident."))
-    return _error_page(request, 403, _("Access denied"), _("You do not have the right to do this."))
+    return _error_page(request, 403, N_("Access denied"), N_("You do not have the right to do this."))
 
 
 def not_found(request: Request, exc: NotFoundException) -> Response:
-    return _error_page(request, 404, _("Page not found"), _("There is no page at this address. It may have moved."))
+    return _error_page(request, 404, N_("Page not found"), N_("There is no page at this address. It may have moved."))
 
 
 def bad_request(request: Request, exc: ValidationException) -> Response:
-    return _error_page(request, 400, _("Something in the request is wrong"),
-                       _("Please check what you entered and try again."))
+    return _error_page(request, 400, N_("Something in the request is wrong"),
+                       N_("Please check what you entered and try again."))
 
 
 def http_error(request: Request, exc: HTTPException) -> Response:
     if exc.status_code == 429:
-        return _error_page(request, 429, _("Too many requests"), _("Please wait a little and try again."))
+        return _error_page(request, 429, N_("Too many requests"), N_("Please wait a little and try again."))
     if exc.status_code == 405:
-        return _error_page(request, 405, _("Not allowed"), _("This address does not accept this kind of request."))
-    return _error_page(request, exc.status_code, _("Something went wrong"), _("Please try again later."))
+        return _error_page(request, 405, N_("Not allowed"), N_("This address does not accept this kind of request."))
+    return _error_page(request, exc.status_code, N_("Something went wrong"), N_("Please try again later."))
 
 
 def server_error(request: Request, exc: Exception) -> Response:
     request.logger.exception("unhandled error", exc_info=exc)
-    return _error_page(request, HTTP_500_INTERNAL_SERVER_ERROR, _("Something went wrong"),
-                       _("We could not finish this. Nothing was changed. Please try again later."))
+    return _error_page(request, HTTP_500_INTERNAL_SERVER_ERROR, N_("Something went wrong"),
+                       N_("We could not finish this. Nothing was changed. Please try again later."))
 
 
 async def deliver_mail_after_write(request: Request) -> None:
@@ -190,6 +204,7 @@ def create_app(settings: Settings, extra_modules: tuple[CivicModule, ...] = ()) 
             Exception: server_error,
         },
         after_response=deliver_mail_after_write,
+        before_send=[add_security_headers],
         debug=settings.debug,
     )
 

@@ -345,3 +345,24 @@ async def user_for_api_token(token: str) -> dict | None:
 
 async def revoke_api_token(user_id: int, token_id: int) -> None:
     await ApiToken.update({ApiToken.revoked_at: now()}).where((ApiToken.id == token_id) & (ApiToken.user == user_id))
+
+
+async def make_admin(settings: Settings, *, email: str, display_name: str, password: str) -> bool:
+    """Create a confirmed platform administrator, or promote an existing account.
+    Returns True when a new account was created."""
+    email = normalise_email(email)
+    if not EMAIL_RE.match(email):
+        raise ValueError(f"not a valid e-mail address: {email}")
+    async with write_transaction(current_engine()):
+        existing = await user_by_email(email)
+        if existing:
+            await User.update({User.is_admin: True}).where(User.id == existing["id"])
+            await audit(None, "account.make_admin", subject=f"user:{existing['id']}")
+            return False
+        _check_password(password)
+        user = User(email=email, display_name=display_name, language="kk", is_admin=True,
+                    password_hash=hash_password(password, settings.password_hash_profile),
+                    verification=int(Level.EMAIL_CONFIRMED), created_at=now())
+        await user.save()
+        await audit(None, "account.make_admin", subject=f"user:{user.id}")
+        return True

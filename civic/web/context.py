@@ -42,6 +42,27 @@ def _header(scope: Scope, wanted: bytes) -> str | None:
     return None
 
 
+async def add_security_headers(message: Message, scope: Scope) -> None:
+    """A `before_send` hook, so it also covers responses Litestar makes before any route
+    middleware runs (404, 405)."""
+    if message["type"] == "http.response.start":
+        headers = MutableScopeHeaders.from_message(message)
+        for key, value in SECURITY_HEADERS.items():
+            if key not in headers:
+                headers[key] = value
+
+
+def language_for(scope: Scope, user: dict | None) -> tuple[str, bool]:
+    """The reader's language and whether Kazakh is shown in Latin letters: the cookie set by
+    the switch, else the account's choice, else the browser's Accept-Language, else Kazakh."""
+    cookies = _cookies(scope)
+    language = cookies.get("lang") if cookies.get("lang") in i18n.LANGUAGES else None
+    if language is None and user is not None:
+        language = user["language"]
+    language = language or i18n.negotiate(_header(scope, b"accept-language")) or i18n.DEFAULT_LANGUAGE
+    return language, cookies.get("script") == "latn" and language == "kk"
+
+
 class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, load_user) -> None:
         self.app = app
@@ -62,12 +83,7 @@ class RequestContextMiddleware:
 
             state["unread"] = await unread_count(user["id"])
             state["staff"] = bool(user["is_admin"]) or await Membership.exists().where(Membership.user == user["id"])
-        cookies = _cookies(scope)
-        language = cookies.get("lang") if cookies.get("lang") in i18n.LANGUAGES else None
-        if language is None and user is not None:
-            language = user["language"]
-        language = language or i18n.negotiate(_header(scope, b"accept-language")) or i18n.DEFAULT_LANGUAGE
-        latin = cookies.get("script") == "latn" and language == "kk"
+        language, latin = language_for(scope, user)
         i18n.set_language(language, latin)
         state["language"] = language
         state["latin"] = latin
@@ -79,9 +95,6 @@ class RequestContextMiddleware:
             nonlocal transliterate
             if message["type"] == "http.response.start":
                 headers = MutableScopeHeaders.from_message(message)
-                for key, value in SECURITY_HEADERS.items():
-                    if key not in headers:
-                        headers[key] = value
                 headers["content-language"] = language
                 transliterate = latin and headers.get("content-type", "").startswith("text/html")
                 if transliterate:
