@@ -38,7 +38,9 @@ class CivicModule:
     levels: tuple[str, ...] = ()  # participation levels, see civic.engagement
     roles: tuple[str, ...] = ()
     search_documents: Callable[[], Any] | None = None
-    load_demo: Callable[..., Awaitable[None]] | None = None
+    load_demo: Callable[..., Awaitable[None]] | None = None  # (settings, progress) -> None
+    # (user_id) -> {section: rows}: what the module holds about a person, for the data export
+    personal_data: Callable[[int], Awaitable[dict]] | None = None
     staff_links: tuple[NavEntry, ...] = field(default=())
 
 

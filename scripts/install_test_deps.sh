@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs besides the Python venv: Chromium, PostgreSQL, the docker
-# client (for `docker compose config`), and the npm packages. Idempotent; quick when all is there.
+# client and compose (the v2 plugin, else v1 `docker-compose`: both validate docker-compose.yml),
+# and the npm packages. Idempotent; quick when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,17 +33,17 @@ if ! command -v docker >/dev/null; then
   done
 fi
 
-if command -v docker >/dev/null && ! docker compose version >/dev/null 2>&1; then
+# `docker compose config` validates docker-compose.yml; without the v2 plugin, Debian 12's
+# docker-compose 1.29 (a separate command that needs no engine either) validates it instead
+if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null; then
   apt_lists
   for pkg in docker-compose-plugin docker-compose-v2 docker-compose; do
-    version=$(candidate "$pkg")
-    # Debian 12's docker-compose is v1 (a separate `docker-compose` command, no plugin): skip it
-    case "$version" in "" | 1.* | 0.*) continue ;; esac
+    [ -n "$(candidate "$pkg")" ] || continue
     apt_install "$pkg"
-    break
+    if docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null; then break; fi
   done
-  docker compose version >/dev/null 2>&1 \
-    || echo "install_test_deps: no 'docker compose' available; the compose check will skip" >&2
+  docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null \
+    || echo "install_test_deps: neither 'docker compose' nor 'docker-compose' available; the compose check will skip" >&2
 fi
 
 if ! command -v npm >/dev/null; then

@@ -42,8 +42,13 @@ async def app(settings, database):
 
 @pytest.fixture
 async def client(app):
+    """A browser-like client; each test comes from its own address, so per-address rate
+    limits of one test do not leak into the next."""
+    import random
+
     import httpx
 
-    transport = httpx.ASGITransport(app=app)
+    address = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver", follow_redirects=False) as client:
         yield client

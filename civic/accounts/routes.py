@@ -49,12 +49,17 @@ async def login(request: Request, state: State) -> Response:
     data = await form_data(request)
     next_path = safe_next(text(data, "next"))
     email = text(data, "email", 254)
-    if await services.over_rate_limit(settings, f"login:{client_address(request)}", *SIGN_IN_LIMIT):
+    # Only failed attempts count, per address and per account, so a shared office network
+    # can still sign in while guessing one person's password is slowed down.
+    buckets = (f"login:{client_address(request)}", f"login-account:{services.normalise_email(email)}")
+    if any([await services.over_rate_limit(settings, bucket, *SIGN_IN_LIMIT, record=False) for bucket in buckets]):
         errors = {"__all__": _("Too many sign-in attempts. Wait 15 minutes and try again.")}
         return page(request, "accounts/login.html", {"next": next_path, "errors": errors, "values": {"email": email}},
                     status_code=429)
     user = await services.authenticate(settings, email, text(data, "password", 1000))
     if user is None:
+        for bucket in buckets:
+            await services.record_rate_limit_hit(bucket)
         errors = {"__all__": _("The e-mail or password is not correct.")}
         return page(request, "accounts/login.html", {"next": next_path, "errors": errors, "values": {"email": email}},
                     status_code=400)
@@ -276,8 +281,12 @@ async def change_password(request: Request, state: State) -> Response:
 
 
 @get("/account/export", guards=[signed_in])
-async def export(request: Request) -> Response:
-    data = await services.export_personal_data(current_user(request)["id"])
+async def export(request: Request, state: State) -> Response:
+    user_id = current_user(request)["id"]
+    data = await services.export_personal_data(user_id)
+    for module in state.modules:  # each mechanism adds what it holds about the person
+        if module.personal_data:
+            data[module.slug] = await module.personal_data(user_id)
     return Response(json.dumps(data, ensure_ascii=False, indent=2, default=str), media_type="application/json",
                     headers={"content-disposition": 'attachment; filename="ashyq-my-data.json"'})
 

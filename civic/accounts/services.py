@@ -49,18 +49,23 @@ async def user_by_id(user_id: int) -> dict | None:
 
 # --- rate limits -----------------------------------------------------------------------------
 
-async def over_rate_limit(settings: Settings, bucket: str, limit: int, window: timedelta) -> bool:
-    """Count a hit in `bucket` and say whether it went over `limit` within `window`.
-
-    Kept in the database so every app process shares the count."""
+async def over_rate_limit(settings: Settings, bucket: str, limit: int, window: timedelta, *,
+                          record: bool = True) -> bool:
+    """Say whether `bucket` already has `limit` hits within `window`; if not, and `record`,
+    count this one. Kept in the database so every app process shares the count."""
     if not settings.rate_limits:
         return False
     since = now() - window
     recent = await RateLimitHit.count().where((RateLimitHit.bucket == bucket) & (RateLimitHit.created_at > since))
     if recent >= limit:
         return True
-    await RateLimitHit.insert(RateLimitHit(bucket=bucket, created_at=now()))
+    if record:
+        await record_rate_limit_hit(bucket)
     return False
+
+
+async def record_rate_limit_hit(bucket: str) -> None:
+    await RateLimitHit.insert(RateLimitHit(bucket=bucket, created_at=now()))
 
 
 # --- registration and sign-in -------------------------------------------------------------------

@@ -10,15 +10,15 @@ from civic.territory.tables import Organisation, Territory
 class User(Table, tablename="civic_user"):
     email = Varchar(length=254, unique=True)
     display_name = Varchar(length=120)
-    password_hash = Varchar(length=200, null=True)  # None: signs in only through OIDC
+    password_hash = Varchar(length=200, null=True, default=None)  # None: signs in only through OIDC
     language = Varchar(length=5, default="kk")
     residence = ForeignKey(Territory, null=True)
     verification = Integer(default=0)  # civic.accounts.verification.Level
     verified_territory = ForeignKey(Territory, null=True)
     verified_by = Varchar(length=20, default="")  # "oidc" or "official"
-    oidc_subject = Varchar(length=255, null=True, unique=True)
+    oidc_subject = Varchar(length=255, null=True, default=None, unique=True)
     is_admin = Boolean(default=False)
-    blocked_reason = Text(null=True)
+    blocked_reason = Text(null=True, default=None)
     session_epoch = Integer(default=0)  # bumped to sign the person out everywhere
     created_at = Timestamptz(default=TimestamptzNow())
     last_login_at = Timestamptz(null=True, default=None)

@@ -158,22 +158,34 @@ async def _audit(actor_id, organisation_id, action: str, response_id: int, **det
     ).save()
 
 
-async def _require_official(actor_id: int, organisation_id: int) -> None:
-    """Only people of the body holding the response (or of its parent akimat, or site
-    administrators) act on it."""
-    user = await User.select(User.is_admin, User.deleted_at).where(User.id == actor_id).first()
-    if user is None or user["deleted_at"] is not None:
-        raise ResponseRuleError("You are not allowed to act on this response.")
+#: Membership roles whose holders act on a body's responses (its staff).
+STAFF_ROLES = (Role.OFFICIAL, Role.ADMINISTRATOR)
+
+
+async def _may_act(user_id: int | None, organisation_id: int) -> bool:
+    """Officials and administrators of the body holding the response (or of its parent
+    akimat), and site administrators; never a deleted or blocked account, and never a
+    member in another role (a jury member or moderator is not the body's staff)."""
+    if not user_id:
+        return False
+    user = await User.select(User.is_admin, User.deleted_at, User.blocked_reason).where(User.id == user_id).first()
+    if user is None or user["deleted_at"] is not None or user["blocked_reason"]:
+        return False
     if user["is_admin"]:
-        return
+        return True
     organisation = await Organisation.select(Organisation.parent).where(Organisation.id == organisation_id).first()
     allowed = [organisation_id]
     if organisation and organisation["parent"]:
         allowed.append(organisation["parent"])
-    member = await Membership.exists().where(
-        (Membership.user == actor_id) & Membership.organisation.is_in(allowed)
+    return await Membership.exists().where(
+        (Membership.user == user_id)
+        & Membership.organisation.is_in(allowed)
+        & Membership.role.is_in(list(STAFF_ROLES))
     )
-    if not member:
+
+
+async def _require_official(actor_id: int, organisation_id: int) -> None:
+    if not await _may_act(actor_id, organisation_id):
         raise ResponseRuleError("You are not allowed to act on this response.")
 
 
@@ -226,12 +238,18 @@ async def heads_of(organisation_id: int) -> list[int]:
     return sorted({row["user"] for row in heads})
 
 
-async def _escalate(response: OfficialResponse, reason: str, now: datetime) -> None:
+async def _escalate(response: OfficialResponse, reason: str, now: datetime, *, once: bool = False) -> bool:
     """Record the escalation and tell the head(s) of the body (Open Almaty: evasive or late
-    answers go to the head). Runs inside the caller's transaction."""
-    await OfficialResponse.update(
+    answers go to the head). Runs inside the caller's transaction. With ``once`` nothing
+    happens (False) when the response is already escalated, even by a concurrent run."""
+    where = OfficialResponse.id == response.id
+    if once:
+        where = where & OfficialResponse.escalated_at.is_null()
+    changed = await OfficialResponse.update(
         {OfficialResponse.escalated_at: now, OfficialResponse.escalation_reason: reason}
-    ).where(OfficialResponse.id == response.id)
+    ).where(where).returning(OfficialResponse.id)
+    if not changed:
+        return False
     response.escalated_at, response.escalation_reason = now, reason
     await _event(response.id, EVENT_ESCALATED, organisation_id=response.organisation, note=reason)
     await _audit(None, response.organisation, "response.escalate", response.id, reason=reason)
@@ -258,6 +276,7 @@ async def _escalate(response: OfficialResponse, reason: str, now: datetime) -> N
             t.gettext(body_msgid) % values,
             response.subject_url,
         )
+    return True
 
 
 # --------------------------------------------------------------------------- answer hooks
@@ -296,19 +315,25 @@ async def open_response(
     """Register a request for an answer (APC art. 76: the term counts from registration).
 
     Due ``working_days`` Kazakh working days after today (Asia/Almaty). One open response per
-    subject: calling again returns the open one.
+    subject: while one is open, another is refused (:class:`ResponseRuleError`). The citizen
+    is told at once which body has the request and by when it answers (recommendation 6;
+    :func:`acknowledge` later names the specialist).
     """
     if ":" not in subject:
         raise ValueError("subject must look like 'module:id'")
+    if not isinstance(working_days, int) or working_days < 1:
+        raise ValueError("working_days must be a positive whole number")
     received_on = today or almaty_today()
-    async with write_transaction(current_engine()):
-        existing = (
-            await OfficialResponse.objects()
-            .where((OfficialResponse.subject == subject) & OfficialResponse.state.is_in(list(ResponseState.OPEN)))
-            .first()
-        )
-        if existing is not None:
-            return existing
+    engine = current_engine()
+    async with write_transaction(engine):
+        if getattr(engine, "engine_type", "") == "postgres":
+            # Serialise openers of the same subject (SQLite's immediate transaction already
+            # does): otherwise two concurrent calls both see none open and both insert.
+            await OfficialResponse.raw("SELECT pg_advisory_xact_lock(hashtext({}))", subject)
+        if await OfficialResponse.exists().where(
+            (OfficialResponse.subject == subject) & OfficialResponse.state.is_in(list(ResponseState.OPEN))
+        ):
+            raise ResponseRuleError("An answer to this is already being prepared.")
         response = OfficialResponse(
             subject=subject,
             subject_kind=subject_kind,
@@ -324,6 +349,14 @@ async def open_response(
         )
         await response.save()
         await _event(response.id, EVENT_RECEIVED, actor_id=citizen_id, organisation_id=organisation_id)
+        await _notify_citizen(
+            response,
+            "response.received",
+            "%(organisation)s has received “%(title)s”",
+            "Your request is registered with %(organisation)s, which will answer by %(due)s. "
+            "You will be told which specialist is handling it.",
+            due=response.due_on,
+        )
         return response
 
 
@@ -338,6 +371,8 @@ async def acknowledge(response_id: int, *, actor_id: int, specialist_id: int) ->
         specialist = await User.select(User.display_name).where(User.id == specialist_id).first()
         if specialist is None:
             raise ResponseRuleError("The specialist does not exist.")
+        if not await _may_act(specialist_id, response.organisation):
+            raise ResponseRuleError("The specialist must be an official of the organisation.")
         await _transition(
             response,
             {
@@ -430,9 +465,11 @@ async def extend(
     response_id: int, *, actor_id: int, new_due_on: date, reason: str, today: date | None = None
 ) -> OfficialResponse:
     """Extend the term once (APC art. 76): a reason is required, the new date falls after
-    the current due date and at most 2 calendar months after the original one; the citizen
-    is told at once."""
+    the current due date and at most 2 calendar months after the original one, and it is
+    decided while the term runs (not after the due date has passed, which would hide a
+    missed deadline); the citizen is told at once."""
     reason = (reason or "").strip()
+    today = today or almaty_today()
     async with write_transaction(current_engine()):
         response = await _load(response_id)
         _require_open(response)
@@ -441,6 +478,8 @@ async def extend(
             raise ResponseRuleError("The term of an answer can be extended only once.")
         if not reason:
             raise ResponseRuleError("Say why the term is extended.")
+        if today > response.due_on:
+            raise ResponseRuleError("The term has already run out; it can no longer be extended.")
         if new_due_on <= response.due_on:
             raise ResponseRuleError("The new date must be after the current due date.")
         latest = add_calendar_months(response.due_on, MAX_EXTENSION_MONTHS)
@@ -576,8 +615,8 @@ async def escalate_overdue(today: date | None = None, organisation_ids: Iterable
                 or effective_due(response) >= today
             ):
                 continue
-            await _escalate(response, "overdue", _now())
-            escalated += 1
+            if await _escalate(response, "overdue", _now(), once=True):
+                escalated += 1
     return escalated
 
 
@@ -620,7 +659,8 @@ async def inbox(organisation_ids: Iterable[int], today: date | None = None, stat
 
 async def organisation_figures(organisation_id: int, today: date | None = None) -> dict:
     """How well a body answers: number answered, share on time (answered on or before the
-    effective due date), median working days to answer, forwards, mean rating, overdue open."""
+    effective due date), median working days to answer, requests it forwarded to another
+    body (re-routing, seed 000), mean rating, overdue open."""
     today = today or almaty_today()
     rows = await OfficialResponse.select(
         OfficialResponse.state,
@@ -628,7 +668,6 @@ async def organisation_figures(organisation_id: int, today: date | None = None) 
         OfficialResponse.due_on,
         OfficialResponse.extended_until,
         OfficialResponse.answered_on,
-        OfficialResponse.forward_count,
         OfficialResponse.rating,
     ).where(OfficialResponse.organisation == organisation_id)
     answered = [r for r in rows if r["answered_on"] is not None]
@@ -639,7 +678,11 @@ async def organisation_figures(organisation_id: int, today: date | None = None) 
         "answered": len(answered),
         "answered_on_time_percent": round(100 * len(on_time) / len(answered), 1) if answered else None,
         "median_days_to_answer": statistics.median(days) if days else None,
-        "forward_count": sum(r["forward_count"] or 0 for r in rows),
+        # Forwarding events record the body forwarding away; a response's own forward_count
+        # stays with whichever body holds it last, which did not re-route it.
+        "forward_count": await ResponseEvent.count().where(
+            (ResponseEvent.kind == EVENT_FORWARDED) & (ResponseEvent.organisation == organisation_id)
+        ),
         "mean_rating": round(statistics.fmean(ratings), 2) if ratings else None,
         "overdue_open": sum(1 for r in rows if r["state"] in ResponseState.OPEN and effective_due(r) < today),
     }

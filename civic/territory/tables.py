@@ -21,7 +21,7 @@ class Territory(Table, tablename="civic_territory"):
     name_kk = Varchar(length=200)
     name_ru = Varchar(length=200)
     name_en = Varchar(length=200)
-    population = Integer(null=True)
+    population = Integer(null=True, default=None)
 
 
 class OrganisationKind:

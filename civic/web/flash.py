@@ -3,13 +3,23 @@
 from litestar import Request
 
 
+def _session(request: Request) -> dict | None:
+    session = request.scope.get("session")
+    return session if isinstance(session, dict) else None  # cleared sessions are an Empty marker
+
+
 def flash(request: Request, message: str, category: str = "info") -> None:
-    messages = list(request.session.get("flash", []))
+    session = _session(request)
+    if session is None:
+        request.set_session({})
+        session = request.scope["session"]
+    messages = list(session.get("flash", []))
     messages.append({"message": message, "category": category})
-    request.session["flash"] = messages[-5:]
+    session["flash"] = messages[-5:]
 
 
 def pop_flashes(request: Request) -> list[dict]:
-    if "session" not in request.scope or not request.session:
+    session = _session(request)
+    if not session:
         return []
-    return request.session.pop("flash", []) or []
+    return session.pop("flash", []) or []

@@ -457,7 +457,7 @@ async def forwards():
         column_class=Varchar,
         params={
             "length": 200,
-            "default": "",
+            "default": None,
             "null": True,
             "primary_key": False,
             "unique": False,
@@ -592,7 +592,7 @@ async def forwards():
         column_class=Varchar,
         params={
             "length": 255,
-            "default": "",
+            "default": None,
             "null": True,
             "primary_key": False,
             "unique": True,
@@ -634,7 +634,7 @@ async def forwards():
         column_class_name="Text",
         column_class=Text,
         params={
-            "default": "",
+            "default": None,
             "null": True,
             "primary_key": False,
             "unique": False,

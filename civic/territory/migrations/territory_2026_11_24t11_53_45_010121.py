@@ -212,7 +212,7 @@ async def forwards():
         column_class_name="Integer",
         column_class=Integer,
         params={
-            "default": 0,
+            "default": None,
             "null": True,
             "primary_key": False,
             "unique": False,
