@@ -57,9 +57,13 @@ def load_module(name: str) -> CivicModule:
 
 
 def enabled_modules(settings: Settings, extra: Iterable[CivicModule] = ()) -> list[CivicModule]:
-    available = available_module_names()
+    """The modules CIVIC_MODULES names (all when unset), in that order. `extra` modules (tests,
+    plug-ins outside `modules/`) are available next to the discovered ones and obey the same
+    setting."""
+    extra_by_slug = {m.slug: m for m in extra}
+    available = available_module_names() + [slug for slug in extra_by_slug if slug not in available_module_names()]
     names = available if settings.modules is None else list(settings.modules)
     unknown = [n for n in names if n not in available]
     if unknown:
         raise SettingsError(f"CIVIC_MODULES: unknown module {unknown[0]!r} (available: {', '.join(available) or 'none'})")
-    return [load_module(n) for n in names] + list(extra)
+    return [extra_by_slug[n] if n in extra_by_slug else load_module(n) for n in names]
