@@ -27,6 +27,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import Scope
 
 from civic.accounts import routes as account_routes
+from civic.accounts import staff_routes
 from civic.accounts import services as account_services
 from civic.i18n.runtime import gettext as _
 
@@ -164,12 +165,14 @@ def create_app(settings: Settings, extra_modules: tuple[CivicModule, ...] = ()) 
                              exclude=["^/api/", "^/schema", "^/healthz", "^/static/"])
     environment = build_environment()
     environment.globals["nav_modules"] = [entry for module in modules for entry in module.nav]
+    environment.globals["staff_links"] = [entry for module in modules for entry in module.staff_links]
     environment.globals["oidc_enabled"] = settings.oidc_enabled
     environment.globals["oidc_name"] = settings.oidc_name
 
     handlers: list = [
         core_routes.router(),
         account_routes.router(),
+        staff_routes.router(),
         territory_routes.router(),
         response_routes.router(),
         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static",

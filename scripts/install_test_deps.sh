@@ -39,7 +39,8 @@ if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev
   apt_lists
   for pkg in docker-compose-plugin docker-compose-v2 docker-compose; do
     [ -n "$(candidate "$pkg")" ] || continue
-    apt_install "$pkg"
+    # without recommends: Debian's docker-compose would pull in the whole docker.io engine
+    apt_install --no-install-recommends "$pkg"
     if docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null; then break; fi
   done
   docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null \

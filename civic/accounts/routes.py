@@ -197,35 +197,61 @@ async def reset(request: Request, state: State, token: FromPath[str]) -> Respons
 
 # --- OpenID Connect -----------------------------------------------------------------------------
 
+def _oidc_unavailable(request: Request) -> Response:
+    return page(request, "core/error.html", {
+        "title": _("Sign-in is not available"),
+        "message": _("The identity provider cannot be reached right now. Try again later, or sign in with "
+                     "your password."),
+        "status_code": 503,
+    }, status_code=503)
+
+
 @get("/auth/oidc/login")
 async def oidc_login(request: Request, state: State, next: FromQuery[str | None] = None) -> Response:
+    from civic.accounts.oidc import OidcError
+
     client = state.oidc_client
     if client is None:
         raise NotFoundException()
     request.session["oidc_next"] = safe_next(next)
     redirect_uri = f"{state.settings.base_url}/auth/oidc/callback"
-    return await client.authorize_redirect_litestar(request, redirect_uri)
+    try:
+        return await client.authorize_redirect_litestar(request, redirect_uri)
+    except OidcError as exc:
+        request.logger.warning("OIDC sign-in not started: %s", exc)
+        return _oidc_unavailable(request)
 
 
 @get("/auth/oidc/callback")
 async def oidc_callback(request: Request, state: State) -> Response:
+    from civic.accounts.oidc import OidcError
+
     client = state.oidc_client
     if client is None:
         raise NotFoundException()
     try:
         claims = await client.claims_from_callback(request)
-        user = await services.login_with_oidc(claims)
-    except AccountError as exc:
-        return page(request, "accounts/message.html", {"title": _("Sign-in failed"), "message": _(exc.message)},
+    except OidcError as exc:
+        request.logger.info("OIDC callback refused: %s", exc)
+        if exc.reason == "unavailable":
+            return _oidc_unavailable(request)
+        message = {
+            "state": _("This sign-in link is not valid any more. Start signing in again."),
+            "denied": _("Signing in was cancelled at the identity provider."),
+        }.get(exc.reason) or _("The identity provider's answer could not be checked. Please try again.")
+        return page(request, "accounts/message.html", {"title": _("Sign-in failed"), "message": message},
                     status_code=400)
-    except Exception:  # the provider's answer was unusable (state, token, signature)
+    try:
+        user = await services.login_with_oidc(claims, language=request.state.language)
+    except AccountError as exc:  # nothing was changed
         return page(request, "accounts/message.html", {
-            "title": _("Sign-in failed"),
-            "message": _("The identity provider's answer could not be checked. Please try again."),
+            "title": _("Sign-in failed"), "message": _(exc.message, **exc.params),
         }, status_code=400)
-    next_path = request.session.get("oidc_next", "/")
+    next_path = safe_next(request.session.get("oidc_next"))
     sign_in(request, user)
-    return see_other(next_path)
+    response = see_other(next_path)
+    response.set_cookie("lang", user["language"], max_age=365 * 86400, samesite="lax", httponly=True)
+    return response
 
 
 # --- profile ------------------------------------------------------------------------------------

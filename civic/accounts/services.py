@@ -15,6 +15,7 @@ from civic.db import write_transaction
 from civic.i18n.runtime import LANGUAGES, translator
 from civic.runtime import current_engine
 from civic.settings import Settings
+from civic.territory.tables import Territory
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CONFIRM_MAX_AGE = 3 * 24 * 3600
@@ -169,31 +170,50 @@ async def reset_password(settings: Settings, token: str, password: str) -> dict 
 
 # --- OpenID Connect -----------------------------------------------------------------------------
 
-async def login_with_oidc(claims: dict, territory_code_claim: str = "residence") -> dict:
+def N_(message: str) -> str:
+    """Marks a msgid for extraction; AccountError messages are translated where they are shown."""
+    return message
+
+
+def _claim_is_true(value: object) -> bool:
+    """`email_verified` is a JSON boolean, but some providers send the string "true"/"false"."""
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+async def login_with_oidc(claims: dict, territory_code_claim: str = "residence", language: str = "kk") -> dict:
     """First login creates or links the account by verified e-mail; a territory claim marks
-    the person a verified resident of that territory."""
+    the person a verified resident of that territory. A refusal (AccountError) changes nothing."""
     from civic.territory.tables import Territory
 
-    subject = str(claims.get("sub") or "")
+    subject = str(claims.get("sub") or "")[:255]
     email = normalise_email(str(claims.get("email") or ""))
     if not subject:
-        raise AccountError("The identity provider did not say who you are.")
+        raise AccountError(N_("The identity provider did not say who you are."))
     async with write_transaction(current_engine()):
         user = await User.select().where(User.oidc_subject == subject).first()
         if user is None:
-            if not email or not claims.get("email_verified"):
-                raise AccountError("The identity provider did not give a verified e-mail address.")
+            if not email or not EMAIL_RE.match(email) or len(email) > 254:
+                raise AccountError(N_("The identity provider did not give your e-mail address, so no account "
+                                      "can be found or created for you."))
+            if not _claim_is_true(claims.get("email_verified")):
+                # Linking by an address nobody proved would hand its account to whoever typed it.
+                raise AccountError(N_("Your e-mail address is not confirmed by the identity provider, so it cannot "
+                                      "be linked to an account. Confirm it there, or sign in with your password."))
             user = await user_by_email(email)
             if user is None:
-                created = User(email=email, display_name=str(claims.get("name") or email.split("@")[0])[:120],
-                               password_hash=None, language="kk", oidc_subject=subject,
-                               verification=int(Level.EMAIL_CONFIRMED), created_at=now())
+                name = " ".join(str(claims.get("name") or "").split())[:120]
+                created = User(email=email, display_name=name if len(name) >= 2 else email.split("@")[0][:120],
+                               password_hash=None, language=language if language in LANGUAGES else "kk",
+                               oidc_subject=subject, verification=int(Level.EMAIL_CONFIRMED), created_at=now())
                 await created.save()
                 user = await user_by_id(created.id)
-            else:
+            elif user["oidc_subject"] and user["oidc_subject"] != subject:
+                raise AccountError(N_("This e-mail address already belongs to an account linked to another "
+                                      "identity at the provider. Sign in with that identity or with your password."))
+            elif not (user["deleted_at"] or user["blocked_reason"]):
                 await User.update({User.oidc_subject: subject}).where(User.id == user["id"])
         if user["deleted_at"] or user["blocked_reason"]:
-            raise AccountError("This account cannot sign in.")
+            raise AccountError(N_("This account cannot sign in."))
         changes = {User.last_login_at: now()}
         if user["verification"] < Level.EMAIL_CONFIRMED:
             changes[User.verification] = int(Level.EMAIL_CONFIRMED)
@@ -321,12 +341,62 @@ async def audit(actor_id: int | None, action: str, *, organisation_id: int | Non
                                        details=details or {}, created_at=now()))
 
 
-async def confirm_resident_in_person(official: dict, user_id: int, territory_id: int) -> None:
+async def territories_confirmable_by(official: dict) -> list[dict]:
+    """Territories where this person may confirm residents in person: those of the
+    organisations where they are an official or administrator, and everything below them."""
+    from civic.territory.tables import Organisation
+
+    rows = await Membership.select(Membership.organisation.territory.path.as_alias("path")).where(
+        (Membership.user == official["id"]) & Membership.role.is_in([Role.OFFICIAL, Role.ADMINISTRATOR]))
+    prefixes = sorted({r["path"] for r in rows if r["path"]})
+    if official.get("is_admin"):
+        prefixes = ["/"]
+    if not prefixes:
+        return []
+    territories = await Territory.select().order_by(Territory.path)
+    return [t for t in territories if any(t["path"].startswith(prefix) for prefix in prefixes)]
+
+
+async def confirm_resident_in_person(official: dict, email: str, territory_id: int | None) -> dict:
+    """An official who has seen the person's identity document confirms their residence: the
+    person becomes a verified resident of the territory. Audited; the person is told."""
+    from civic.notify.services import notify
+
+    allowed = {t["id"]: t for t in await territories_confirmable_by(official)}
+    if not allowed:
+        raise AccountError("Only officials of an akimat may confirm residents.", "__all__")
+    if territory_id not in allowed:
+        raise AccountError("Choose a territory your organisation serves.", "territory")
+    person = await user_by_email(normalise_email(email))
+    if person is None or person["deleted_at"]:
+        raise AccountError("No account uses this e-mail address.", "email")
+    territory = allowed[territory_id]
     async with write_transaction(current_engine()):
         await User.update({User.verification: int(Level.VERIFIED_RESIDENT), User.verified_territory: territory_id,
-                           User.verified_by: "official", User.residence: territory_id}).where(User.id == user_id)
-        await audit(official["id"], "accounts.verify_resident", subject=f"users:{user_id}",
-                    details={"territory": territory_id})
+                           User.verified_by: "official", User.residence: territory_id}).where(User.id == person["id"])
+        await audit(official["id"], "accounts.verify_resident", subject=f"users:{person['id']}",
+                    details={"territory": territory["code"]})
+        t = translator(person["language"] or "kk")
+        await notify(person["id"], "account.verified",
+                     t.gettext("You are now a verified resident"),
+                     t.gettext("An official confirmed that you live in %(territory)s. You can now sign petitions "
+                               "and vote where residence is required.") % {
+                         "territory": territory.get(f"name_{person['language']}") or territory["name_kk"]},
+                     "/account")
+    return await user_by_id(person["id"])
+
+
+async def audit_entries(viewer: dict, limit: int = 200) -> list[dict]:
+    """The audit log as a viewer may read it: everything for platform administrators, their
+    organisations' entries for organisation administrators."""
+    query = AuditEntry.select(AuditEntry.all_columns(), AuditEntry.actor.display_name.as_alias("actor_name"),
+                              AuditEntry.organisation.slug.as_alias("organisation_slug"))
+    if not viewer.get("is_admin"):
+        organisation_ids = await organisations_with_role(viewer, (Role.ADMINISTRATOR,))
+        if not organisation_ids:
+            return []
+        query = query.where(AuditEntry.organisation.is_in(organisation_ids))
+    return await query.order_by(AuditEntry.id, ascending=False).limit(limit)
 
 
 async def create_api_token(user_id: int, name: str) -> str:

@@ -11,6 +11,7 @@ The provider lets the test choose each subject's claims with PUT /users/{sub}.
 from __future__ import annotations
 
 import dataclasses
+import html
 import random
 import socket
 import uuid
@@ -82,6 +83,10 @@ async def idp(provider):
         yield client
 
 
+def text(response: httpx.Response) -> str:
+    return html.unescape(response.text)
+
+
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
@@ -120,6 +125,12 @@ async def signed_in_page(web: httpx.AsyncClient) -> httpx.Response | None:
     return page if page.status_code == 200 else None
 
 
+async def sign_out(web: httpx.AsyncClient) -> None:
+    response = await web.post("/auth/logout", headers={"x-csrftoken": web.cookies.get("ashyq_csrf", "")})
+    assert response.status_code == 303
+    assert await signed_in_page(web) is None
+
+
 async def users_with_email(email: str) -> list[dict]:
     return await User.select().where(User.email == email)
 
@@ -149,7 +160,7 @@ async def test_first_login_creates_confirmed_account_and_signs_in(web, idp):
 
     page = await signed_in_page(web)
     assert page is not None, "not signed in after the OIDC callback"
-    assert "Aigerim Nurlanovna" in page.text and email in page.text
+    assert "Aigerim Nurlanovna" in text(page) and email in text(page)
 
     [user] = await users_with_email(email)
     assert user["oidc_subject"] == sub
@@ -177,7 +188,7 @@ async def test_second_login_reuses_the_same_account(oidc_app, web, idp):
         response = await sign_in(other_device, idp, sub, claims)
         assert response.status_code == 303
         page = await signed_in_page(other_device)
-        assert page is not None and "Daniyar" in page.text
+        assert page is not None and "Daniyar" in text(page)
     assert [u["id"] for u in await users_with_email(email)] == [first["id"]]
 
 
@@ -189,7 +200,7 @@ async def test_verified_email_links_an_existing_password_account(web, idp):
     assert response.status_code == 303
 
     page = await signed_in_page(web)
-    assert page is not None and "Saule Password" in page.text  # the existing account, not a new one
+    assert page is not None and "Saule Password" in text(page)  # the existing account, not a new one
     [user] = await users_with_email(email)
     assert user["id"] == existing["id"]
     assert user["oidc_subject"] == sub
@@ -209,16 +220,29 @@ async def test_unverified_email_does_not_link_a_password_account(web, idp, email
         claims["email_verified"] = email_verified
     response = await sign_in(web, idp, unique("sub"), claims)
     assert response.status_code == 400
-    assert NOT_VERIFIED in response.text
+    assert NOT_VERIFIED in text(response)
     assert await signed_in_page(web) is None
     [user] = await users_with_email(email)
     assert user == existing  # nothing changed: no subject linked, no level raised, no login time
 
 
+async def test_email_of_an_account_linked_to_another_subject_is_not_relinked(web, idp):
+    email = f"{unique('twice')}@example.kz"
+    first_sub = unique("sub")
+    assert (await sign_in(web, idp, first_sub, {"email": email, "email_verified": True})).status_code == 303
+    [before] = await users_with_email(email)
+    await sign_out(web)
+    response = await sign_in(web, idp, unique("sub"), {"email": email, "email_verified": True})
+    assert response.status_code == 400
+    assert "already belongs to an account linked to another identity" in text(response)
+    assert await signed_in_page(web) is None
+    assert await users_with_email(email) == [before]
+
+
 async def test_unverified_email_creates_no_account(web, idp):
     email = f"{unique('nobody')}@example.kz"
     response = await sign_in(web, idp, unique("sub"), {"email": email, "email_verified": False})
-    assert response.status_code == 400 and NOT_VERIFIED in response.text
+    assert response.status_code == 400 and NOT_VERIFIED in text(response)
     assert await users_with_email(email) == []
     assert await signed_in_page(web) is None
 
@@ -237,8 +261,8 @@ async def test_tampered_state_is_refused(web, idp, tamper):
         del query["state"]
     response = await web.get(urlunsplit(parts._replace(query=urlencode(query))))
     assert response.status_code == 400
-    assert STATE_REFUSED in response.text
-    assert "Sign-in failed" in response.text
+    assert STATE_REFUSED in text(response)
+    assert "Sign-in failed" in text(response)
     assert await users_with_email(email) == []
     assert await signed_in_page(web) is None
 
@@ -249,18 +273,68 @@ async def test_callback_from_another_browser_is_refused(oidc_app, web, idp):
     callback = await authorize_at_provider(web, idp, unique("sub"), {"email": email, "email_verified": True})
     async with browser(oidc_app) as victim:
         response = await victim.get(callback)
-        assert response.status_code == 400 and STATE_REFUSED in response.text
+        assert response.status_code == 400 and STATE_REFUSED in text(response)
         assert await signed_in_page(victim) is None
     assert await users_with_email(email) == []
+
+
+async def test_refusal_is_shown_in_the_readers_language(oidc_app, idp, monkeypatch):
+    """The message goes through gettext in the reader's language (a Russian catalogue stands in
+    for locale/ru until the real one has this message)."""
+    import io
+
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+    from babel.support import Translations
+
+    from civic.i18n import runtime
+
+    catalog = Catalog(locale="ru")
+    catalog.add(STATE_REFUSED, "Эта ссылка для входа больше не действует. Начните вход заново.")
+    catalog.add("Sign-in failed", "Войти не удалось")
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    russian = Translations(buffer)
+    real = runtime.translator
+    monkeypatch.setattr(runtime, "translator", lambda language: russian if language == "ru" else real(language))
+
+    async with browser(oidc_app) as web:
+        web.headers["accept-language"] = "ru"
+        response = await web.get("/auth/oidc/callback", params={"code": "x", "state": "not-ours"})
+    assert response.status_code == 400
+    assert "Войти не удалось" in text(response)
+    assert "Эта ссылка для входа больше не действует. Начните вход заново." in text(response)
+
+
+async def test_provider_down_during_the_token_exchange(settings, database, idp):
+    """The provider answers the start of the flow, then goes away before the code is exchanged."""
+    from civic.app import create_app
+
+    with run_server_in_thread(port=0) as server:
+        short_lived = f"http://127.0.0.1:{server.server_address[1]}"
+        app = create_app(oidc_settings(settings, short_lived))
+        web = await browser(app).__aenter__()
+        async with httpx.AsyncClient(base_url=short_lived, timeout=10) as there:
+            callback = await authorize_at_provider(web, there, unique("sub"),
+                                                   {"email": "gone@example.kz", "email_verified": True})
+    try:  # the provider has stopped
+        response = await web.get(callback)
+        assert response.status_code == 503
+        assert PROVIDER_DOWN in text(response)
+        assert await signed_in_page(web) is None
+    finally:
+        await web.aclose()
+    assert await users_with_email("gone@example.kz") == []
 
 
 async def test_state_cannot_be_replayed(web, idp):
     email = f"{unique('replay')}@example.kz"
     callback = await authorize_at_provider(web, idp, unique("sub"), {"email": email, "email_verified": True})
     assert (await web.get(callback)).status_code == 303
-    await web.post("/auth/logout", headers={"x-csrftoken": web.cookies.get("ashyq_csrf", "")})
+    await sign_out(web)
     again = await web.get(callback)
-    assert again.status_code == 400 and STATE_REFUSED in again.text
+    assert again.status_code == 400 and STATE_REFUSED in text(again)
 
 
 async def test_refusal_at_the_provider_is_explained(web, idp):
@@ -270,7 +344,7 @@ async def test_refusal_at_the_provider_is_explained(web, idp):
     assert denied.status_code == 302 and "error=access_denied" in denied.headers["location"]
     response = await web.get(denied.headers["location"])
     assert response.status_code == 400
-    assert "Signing in was cancelled at the identity provider." in response.text
+    assert "Signing in was cancelled at the identity provider." in text(response)
     assert await signed_in_page(web) is None
 
 
@@ -282,7 +356,7 @@ async def test_forged_code_is_refused_without_a_500(web, idp):
     query["code"] = "forged-code"
     response = await web.get(urlunsplit(parts._replace(query=urlencode(query))))
     assert response.status_code == 400
-    assert "The identity provider's answer could not be checked. Please try again." in response.text
+    assert "The identity provider's answer could not be checked. Please try again." in text(response)
     assert await signed_in_page(web) is None
 
 
@@ -294,8 +368,8 @@ async def test_provider_down_on_login_gives_an_error_page(settings, database):
         response = await web.get("/auth/oidc/login")
         assert response.status_code == 503
         assert "text/html" in response.headers["content-type"]
-        assert PROVIDER_DOWN in response.text
-        assert "Something went wrong" not in response.text
+        assert PROVIDER_DOWN in text(response)
+        assert "Something went wrong" not in text(response)
 
 
 async def test_oidc_routes_are_absent_without_settings(client):
@@ -316,7 +390,7 @@ async def test_residence_claim_makes_a_verified_resident(web, idp):
     assert user["residence"] == territory["id"]
     assert user["verified_by"] == "oidc"
     page = await signed_in_page(web)
-    assert page is not None and "Verified resident" in page.text
+    assert page is not None and "Verified resident" in text(page)
 
 
 async def test_residence_claim_upgrades_an_existing_account(web, idp):
