@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench.home` (or `make bench`)."""
