@@ -272,7 +272,8 @@ def main(argv: list[str] | None = None) -> None:
 
         pieces = uvicorn_pieces()
         method = METHOD.format(concurrency=args.concurrency, **pieces)
-        servers = [Server("ashyq", template_dir), Server("bare", template_dir)]
+        for kind in ("ashyq", "bare"):
+            servers.append(Server(kind, template_dir))  # appended one by one: all get stopped
         results: dict[str, dict] = {}
 
         async def run() -> None:

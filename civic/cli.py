@@ -173,5 +173,46 @@ def send_mail(digests: bool) -> None:
     click.echo(f"Sent {_run(settings, work)} mail(s).")
 
 
+@main.command()
+@click.option("--interval", default=60, show_default=True, type=int, help="Seconds between mail runs.")
+@click.option("--digest-hour", default=8, show_default=True, type=int, help="Local hour (Asia/Almaty) of the daily digest.")
+def worker(interval: int, digest_hour: int) -> None:
+    """Background jobs in one process: send queued mail (and retry failures), escalate overdue
+    answers, and build daily digests. Run exactly one per site."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    settings = _settings()
+    almaty = ZoneInfo("Asia/Almaty")
+
+    async def loop() -> None:
+        from civic.notify.services import build_daily_digests, deliver_pending_mail
+        from civic.responses.services import escalate_overdue
+
+        last_digest_day = None
+        last_escalation = None
+        while True:
+            now = datetime.now(almaty)
+            try:
+                if last_escalation is None or (now - last_escalation).total_seconds() >= 900:
+                    escalated = await escalate_overdue()
+                    last_escalation = now
+                    if escalated:
+                        console.log(f"escalated {escalated} overdue answer(s)")
+                if now.hour >= digest_hour and last_digest_day != now.date():
+                    digests = await build_daily_digests()
+                    last_digest_day = now.date()
+                    console.log(f"queued {digests} daily digest(s)")
+                sent = await deliver_pending_mail(settings)
+                if sent:
+                    console.log(f"sent {sent} mail(s)")
+            except Exception as exc:  # keep running; the next round retries
+                console.log(f"worker round failed: {exc!r}")
+            await asyncio.sleep(interval)
+
+    click.echo("Ashyq worker started", err=True)
+    _run(settings, loop)
+
+
 if __name__ == "__main__":
     main()

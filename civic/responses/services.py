@@ -162,7 +162,7 @@ async def _audit(actor_id, organisation_id, action: str, response_id: int, **det
 STAFF_ROLES = (Role.OFFICIAL, Role.ADMINISTRATOR)
 
 
-async def _may_act(user_id: int | None, organisation_id: int) -> bool:
+async def may_act(user_id: int | None, organisation_id: int) -> bool:
     """Officials and administrators of the body holding the response (or of its parent
     akimat), and site administrators; never a deleted or blocked account, and never a
     member in another role (a jury member or moderator is not the body's staff)."""
@@ -185,7 +185,7 @@ async def _may_act(user_id: int | None, organisation_id: int) -> bool:
 
 
 async def _require_official(actor_id: int, organisation_id: int) -> None:
-    if not await _may_act(actor_id, organisation_id):
+    if not await may_act(actor_id, organisation_id):
         raise ResponseRuleError("You are not allowed to act on this response.")
 
 
@@ -371,7 +371,7 @@ async def acknowledge(response_id: int, *, actor_id: int, specialist_id: int) ->
         specialist = await User.select(User.display_name).where(User.id == specialist_id).first()
         if specialist is None:
             raise ResponseRuleError("The specialist does not exist.")
-        if not await _may_act(specialist_id, response.organisation):
+        if not await may_act(specialist_id, response.organisation):
             raise ResponseRuleError("The specialist must be an official of the organisation.")
         await _transition(
             response,
