@@ -70,7 +70,9 @@ def serve(kind: str, template_dir: str) -> None:
     import uvicorn
 
     app = _ashyq_app() if kind == "ashyq" else _bare_app(Path(template_dir))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on accepted sockets of that protocol; without
+    # it Nagle's algorithm meets the client's delayed ACK and every response stalls for ~40 ms
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((HOST, 0))
     sock.listen(2048)

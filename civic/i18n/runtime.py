@@ -69,6 +69,12 @@ def ngettext(singular: str, plural: str, n: int, **params) -> str:
 _ = gettext
 
 
+def N_(message: str) -> str:
+    """Marks a msgid for extraction (scripts/translations.py) where it is written; it is
+    translated later, where it is shown, in the reader's language."""
+    return message
+
+
 def negotiate(accept_language: str | None) -> str | None:
     for part in (accept_language or "").split(","):
         code = part.split(";")[0].strip().lower()[:2]

@@ -32,6 +32,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from civic.accounts.tables import User
+from civic.i18n.runtime import N_
 from civic.notify.tables import Delivery, Notification, NotificationPreference, OutgoingMail
 
 log = logging.getLogger(__name__)
@@ -60,8 +61,8 @@ def _translator(language: str):
 # Topics people choose delivery for: a kind "response.answered" belongs to topic "response".
 # Modules add theirs with register_topic(); the label is a gettext message id.
 NOTIFICATION_KINDS: dict[str, str] = {
-    "response": "Answers to your requests, appeals and petitions",
-    "account": "Your account",
+    "response": N_("Answers to your requests, appeals and petitions"),
+    "account": N_("Your account"),
 }
 
 

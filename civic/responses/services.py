@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from civic.accounts.tables import AuditEntry, Membership, Role, User
 from civic.db import write_transaction
+from civic.i18n.runtime import N_
 from civic.notify.services import notify
 from civic.responses.tables import OfficialResponse, ResponseEvent, ResponseState
 from civic.responses.workdays import add_calendar_months, add_working_days, working_days_between
@@ -254,11 +255,11 @@ async def _escalate(response: OfficialResponse, reason: str, now: datetime, *, o
     await _event(response.id, EVENT_ESCALATED, organisation_id=response.organisation, note=reason)
     await _audit(None, response.organisation, "response.escalate", response.id, reason=reason)
     title_msgid = (
-        "Overdue: “%(title)s” was due on %(due)s"
+        N_("Overdue: “%(title)s” was due on %(due)s")
         if reason == "overdue"
-        else "Low rating: the citizen is not satisfied with the answer to “%(title)s”"
+        else N_("Low rating: the citizen is not satisfied with the answer to “%(title)s”")
     )
-    body_msgid = "The response is escalated to you as the head of %(organisation)s."
+    body_msgid = N_("The response is escalated to you as the head of %(organisation)s.")
     for head_id in await heads_of(response.organisation):
         head = await User.select(User.language).where(User.id == head_id).first()
         language = head["language"] if head else "kk"
@@ -352,9 +353,9 @@ async def open_response(
         await _notify_citizen(
             response,
             "response.received",
-            "%(organisation)s has received “%(title)s”",
-            "Your request is registered with %(organisation)s, which will answer by %(due)s. "
-            "You will be told which specialist is handling it.",
+            N_("%(organisation)s has received “%(title)s”"),
+            N_("Your request is registered with %(organisation)s, which will answer by %(due)s. "
+               "You will be told which specialist is handling it."),
             due=response.due_on,
         )
         return response
@@ -386,9 +387,9 @@ async def acknowledge(response_id: int, *, actor_id: int, specialist_id: int) ->
         await _notify_citizen(
             response,
             "response.acknowledged",
-            "%(organisation)s has received “%(title)s”",
-            "%(specialist)s of %(organisation)s is handling your request and will answer by %(due)s. "
-            "You are welcome to add details or ask for a meeting on the page.",
+            N_("%(organisation)s has received “%(title)s”"),
+            N_("%(specialist)s of %(organisation)s is handling your request and will answer by %(due)s. "
+               "You are welcome to add details or ask for a meeting on the page."),
             specialist=specialist["display_name"],
             due=effective_due(response),
         )
@@ -454,8 +455,8 @@ async def forward(
         await _notify_citizen(
             response,
             "response.forwarded",
-            "“%(title)s” was forwarded to %(organisation)s",
-            "It is the competent body for your request. The answer is still due by %(due)s.",
+            N_("“%(title)s” was forwarded to %(organisation)s"),
+            N_("It is the competent body for your request. The answer is still due by %(due)s."),
             due=effective_due(response),
         )
         return response
@@ -503,8 +504,8 @@ async def extend(
         await _notify_citizen(
             response,
             "response.extended",
-            "The answer to “%(title)s” is now due by %(due)s",
-            "%(organisation)s extended the term: %(reason)s",
+            N_("The answer to “%(title)s” is now due by %(due)s"),
+            N_("%(organisation)s extended the term: %(reason)s"),
             due=new_due_on,
             reason=reason,
         )
@@ -546,8 +547,8 @@ async def answer(
         await _notify_citizen(
             response,
             "response.answered",
-            "%(organisation)s answered “%(title)s”",
-            "Read the answer and tell us whether it solved your problem.",
+            N_("%(organisation)s answered “%(title)s”"),
+            N_("Read the answer and tell us whether it solved your problem."),
         )
         slug = response.subject.split(":", 1)[0]
         for hook in list(_answer_hooks.get(slug, ())):
