@@ -150,6 +150,28 @@ async def deliver_mail_after_write(request: Request) -> None:
         await deliver_pending_mail(request.app.state.settings)
 
 
+async def start_database() -> None:
+    """A connection pool per server process on PostgreSQL (Piccolo opens a connection per
+    query otherwise)."""
+    from civic.runtime import current_engine
+    from piccolo.engine.postgres import PostgresEngine
+
+    engine = current_engine()
+    if isinstance(engine, PostgresEngine) and engine.pool is None:
+        await engine.start_connection_pool(min_size=1, max_size=10)
+
+
+async def stop_database() -> None:
+    from civic.runtime import current_engine
+    from piccolo.engine.postgres import PostgresEngine
+
+    engine = current_engine()
+    if isinstance(engine, PostgresEngine) and engine.pool is not None:
+        await engine.close_connection_pool()
+    elif hasattr(engine, "close_read_connections"):
+        await engine.close_read_connections()
+
+
 def create_app(settings: Settings, extra_modules: tuple[CivicModule, ...] = ()) -> Litestar:
     from civic.runtime import open_database, _state
 
@@ -206,6 +228,8 @@ def create_app(settings: Settings, extra_modules: tuple[CivicModule, ...] = ()) 
             HTTPException: http_error,
             Exception: server_error,
         },
+        on_startup=[start_database],
+        on_shutdown=[stop_database],
         after_response=deliver_mail_after_write,
         before_send=[add_security_headers],
         debug=settings.debug,

@@ -215,13 +215,14 @@ def _message_key(message) -> str:
     return message.id[0] if isinstance(message.id, tuple) else message.id
 
 
-def check_language(template: Catalog, language: str) -> LanguageReport:
+def check_language(template: Catalog, language: str, path: Path | None = None) -> LanguageReport:
+    """Compare one language's .po (``path``, by default the one in locale/) with ``template``."""
     report = LanguageReport(language)
-    path = po_path(language)
+    path = Path(path) if path is not None else po_path(language)
     ids = [m for m in template if m.id]
     report.total = len(ids)
     if not path.exists():
-        report.header_errors.append(f"{path.relative_to(ROOT)} does not exist (run update)")
+        report.header_errors.append(f"{path} does not exist (run update)")
         report.missing = [_message_key(m) for m in ids]
         return report
     catalog = read_catalog(path, language)

@@ -31,6 +31,8 @@ async def database(settings):
     engine = open_database(settings)
     await migrate()
     yield engine
+    if hasattr(engine, "close_read_connections"):
+        await engine.close_read_connections()
 
 
 @pytest.fixture(scope="session")
@@ -50,5 +52,6 @@ async def client(app):
 
     address = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
     transport = httpx.ASGITransport(app=app, client=(address, 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", follow_redirects=False) as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", follow_redirects=False,
+                                 headers={"accept-language": "en"}) as client:  # tests read English text
         yield client

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from civic.i18n import runtime as i18n
 from civic.web.markdown import render_markdown
@@ -39,6 +40,13 @@ def format_number(value) -> str:
     return "" if value is None else format_decimal(value, locale=i18n.current_language())
 
 
+def own_script(value: str) -> Markup:
+    """Text that keeps its own letters on Kazakh Latin pages: the Latin rendering leaves HTML
+    entities alone, so a name such as «Русский» or «Қазақша» in the language switch is written
+    as numeric entities (the browser shows the same letters)."""
+    return Markup("".join(c if ord(c) < 128 else f"&#{ord(c)};" for c in escape(str(value))))
+
+
 def build_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES_DIR)),
@@ -51,6 +59,7 @@ def build_environment() -> Environment:
     env.filters["day"] = format_day
     env.filters["number"] = format_number
     env.filters["markdown"] = render_markdown
+    env.filters["own_script"] = own_script
     env.globals["localized"] = i18n.localized
     env.globals["current_language"] = i18n.current_language
     env.globals["latin_script"] = i18n.latin_script

@@ -34,6 +34,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+async def _close_loop_connections() -> None:
+    """An engine that keeps a read connection per event loop (civic.db) must not keep the
+    server loop's one open after the loop ends: its worker thread would outlive the tests."""
+    from civic.runtime import current_engine
+
+    connections = getattr(current_engine(), "_read_connections", None)
+    if isinstance(connections, dict):
+        connection = connections.pop(id(asyncio.get_running_loop()), None)
+        if connection is not None:
+            await connection.close()
+
+
 class LiveServer:
     """uvicorn serving `app` in a thread with its own event loop."""
 
@@ -42,7 +54,9 @@ class LiveServer:
 
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="auto",
+        # lifespan off: the app's start-up would open a PostgreSQL pool bound to this server's
+        # loop, and the tests' own loop shares the engine.
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off",
                                 access_log=False)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self._run, name="ashyq-live-server", daemon=True)
@@ -50,9 +64,15 @@ class LiveServer:
 
     def _run(self) -> None:
         try:
-            asyncio.run(self.server.serve())
+            asyncio.run(self._serve())
         except BaseException as exc:  # reported by start()
             self.error = exc
+
+    async def _serve(self) -> None:
+        try:
+            await self.server.serve()
+        finally:
+            await _close_loop_connections()
 
     def start(self) -> None:
         self.thread.start()

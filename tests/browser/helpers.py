@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 LANGUAGE_SWITCHES = ("kk", "ru", "en", "latn")  # the header links /language/<code>
 CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+
+
+def path_of(page) -> str:
+    return urlsplit(page.url).path
+
+
+async def navigating(page, action) -> None:
+    """Do `action` (a click, a key press) and wait until the page it leads to has loaded."""
+    async with page.expect_navigation():
+        await action
 
 
 async def sign_in(page, email: str, password: str, next_path: str = "/account") -> None:
@@ -14,14 +25,16 @@ async def sign_in(page, email: str, password: str, next_path: str = "/account") 
     await page.goto(f"/auth/login?next={next_path}")
     await page.fill("#email", email)
     await page.fill("#password", password)
-    await page.click("main form[action='/auth/login'] button[type=submit]")
-    await page.wait_for_url(re.compile(re.escape(next_path) + r"$"))
+    await navigating(page, page.click("main form[action='/auth/login'] button[type=submit]"))
+    assert path_of(page) == next_path, f"sign-in as {email} ended at {page.url}"
 
 
 async def switch_language(page, code: str) -> None:
-    """Follow the header link of a language (kk, ru, en, or latn for Kazakh in Latin letters)."""
-    await page.click(f"nav.languages a[href^='/language/{code}?']")
-    await page.wait_for_load_state()
+    """Follow the header link of a language (kk, ru, en, or latn for Kazakh in Latin letters);
+    the switch brings the reader back to the same page."""
+    before = path_of(page)
+    await navigating(page, page.click(f"nav.languages a[href^='/language/{code}?']"))
+    assert path_of(page) == before
 
 
 def format_violations(violations: list[dict]) -> str:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import re
 
 import pytest
 
 from civic.demo import DEMO_PASSWORD, DEMO_PEOPLE
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import axe_violations, format_violations, navigating, path_of
 from tests.support.web import last_mail_to, link_in, unique_email
 
 pytestmark = pytest.mark.browser
@@ -60,13 +59,13 @@ async def test_sign_up_by_keyboard_and_confirm_by_mail(page):
         await page.keyboard.type(value)
     await page.keyboard.press("Tab")  # the hidden honeypot field is not in the tab order
     assert (await focused(page))["tag"] == "button"
-    await page.keyboard.press("Enter")
-    await page.wait_for_url("**/auth/register/sent")
+    await navigating(page, page.keyboard.press("Enter"))
+    assert path_of(page) == "/auth/register/sent"
     await page.get_by_role("heading", level=1, name="Check your e-mail").wait_for()
 
     mail = await mail_to(email)
     await page.goto(link_in(mail["body"], "/auth/confirm/"))
-    await page.wait_for_url(re.compile(r"/account$"))
+    assert path_of(page) == "/account"
     assert await page.locator("h1").inner_text() == "Your account"
     assert "confirmed" in await page.get_by_role("status").first.inner_text()
     assert await page.locator(".main-nav a[href='/account']").inner_text() == "Әлия Browser"
@@ -84,6 +83,8 @@ async def test_wrong_password_then_sign_in_and_out_by_keyboard(page):
     form = page.locator("main form[action='/auth/login']")
     assert await form.get_attribute("aria-describedby") == await alert.get_attribute("id")
     assert await page.input_value("#email") == CITIZEN.email  # kept, only the password is asked again
+    violations = await axe_violations(page)
+    assert not violations, format_violations(violations)
 
     await skip_to_main(page)
     await page.keyboard.press("Tab")
@@ -91,15 +92,31 @@ async def test_wrong_password_then_sign_in_and_out_by_keyboard(page):
     await page.keyboard.press("Tab")
     assert (await focused(page))["id"] == "password"
     await page.keyboard.type(DEMO_PASSWORD)
-    await page.keyboard.press("Enter")
-    await page.wait_for_url(re.compile(r"/$"))
+    await navigating(page, page.keyboard.press("Enter"))
+    assert path_of(page) == "/"
     assert await page.locator(".main-nav a[href='/account']").inner_text() == CITIZEN.name
     assert await page.get_attribute("html", "lang") == CITIZEN.language  # the account's language applies
 
     # sign out from the header, reached by keyboard
     await tab_to(page, lambda e: e["form"] == "/auth/logout")
-    await page.keyboard.press("Enter")
-    await page.wait_for_url(re.compile(r"/$"))
+    await navigating(page, page.keyboard.press("Enter"))
+    assert path_of(page) == "/"
     await page.get_by_role("status").first.wait_for()
     assert await page.locator(".main-nav a[href^='/auth/login']").is_visible()
     assert await page.locator(".main-nav a[href='/account']").count() == 0
+
+
+async def test_register_errors_are_tied_to_their_fields(page):
+    await page.goto("/auth/register")
+    await page.fill("#display_name", "Someone")
+    await page.fill("#email", unique_email("browser-mismatch"))
+    await page.fill("#password", "correct horse battery")
+    await page.fill("#password_repeat", "another horse battery")
+    await page.press("#password_repeat", "Enter")
+    repeat = page.locator("#password_repeat")
+    await page.locator("#password_repeat-error").wait_for()
+    assert await repeat.get_attribute("aria-invalid") == "true"
+    assert await repeat.get_attribute("aria-describedby") == "password_repeat-error"
+    assert await page.input_value("#password") == ""  # passwords are never sent back
+    violations = await axe_violations(page)
+    assert not violations, format_violations(violations)

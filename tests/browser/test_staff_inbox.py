@@ -3,13 +3,12 @@ acknowledging and answering through the forms, and the citizen reading the answe
 
 from __future__ import annotations
 
-import re
 import uuid
 
 import pytest
 
 from civic.demo import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD, DEMO_PEOPLE
-from tests.browser.helpers import sign_in, switch_language
+from tests.browser.helpers import navigating, path_of, sign_in, switch_language
 from tests.support.web import make_user, unique_email
 
 pytestmark = pytest.mark.browser
@@ -33,8 +32,8 @@ async def test_official_acknowledges_and_answers_citizen_reads(new_context):
     official = await (await new_context()).new_page()
     await sign_in(official, OFFICIAL.email, DEMO_PASSWORD)
     await switch_language(official, "en")
-    await official.locator(".main-nav").get_by_role("link", name="Staff inbox").click()
-    await official.wait_for_url(re.compile(r"/staff/inbox$"))
+    await navigating(official, official.locator(".main-nav").get_by_role("link", name="Staff inbox").click())
+    assert path_of(official) == "/staff/inbox"
     row = official.locator("table.inbox tbody tr", has=official.get_by_role("link", name=title))
     assert await row.count() == 1
     light = row.locator(".light")
@@ -42,11 +41,11 @@ async def test_official_acknowledges_and_answers_citizen_reads(new_context):
     assert await light.inner_text() == "on time"  # the colour is never the only sign
     assert "15 working days left" in await row.inner_text()
 
-    await row.get_by_role("link", name=title).click()
-    await official.wait_for_url(re.compile(rf"/responses/{response.id}$"))
+    await navigating(official, row.get_by_role("link", name=title).click())
+    assert path_of(official) == f"/responses/{response.id}"
     await official.get_by_label("Specialist who will answer").select_option(label=OFFICIAL.name)
-    await official.get_by_role("button", name="Acknowledge and tell the citizen").click()
-    await official.wait_for_url(re.compile(rf"/responses/{response.id}$"))
+    await navigating(official, official.get_by_role("button", name="Acknowledge and tell the citizen").click())
+    assert path_of(official) == f"/responses/{response.id}"
     await official.get_by_role("status").filter(has_text="handling").wait_for()
     facts = official.locator("dl.facts")
     assert OFFICIAL.name in await facts.inner_text()
@@ -54,8 +53,8 @@ async def test_official_acknowledges_and_answers_citizen_reads(new_context):
 
     answer = "The lights will be repaired by **Friday**; the contractor is on site."
     await official.get_by_label("Answer", exact=True).fill(answer)
-    await official.get_by_role("button", name="Send the answer").click()
-    await official.wait_for_url(re.compile(rf"/responses/{response.id}$"))
+    await navigating(official, official.get_by_role("button", name="Send the answer").click())
+    assert path_of(official) == f"/responses/{response.id}"
     await official.get_by_role("status").filter(has_text="published").wait_for()
     assert "answered" in await official.locator("dl.facts").inner_text()
     assert await official.locator(".staff-actions").count() == 0  # nothing left to do
