@@ -86,15 +86,17 @@ def demo() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=int, help="Processes; sessions live in cookies.")
 @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
-def serve(host: str, port: int, workers: int, reload: bool) -> None:
-    """Serve the web app."""
+def serve(host: str, port: int, reload: bool) -> None:
+    """Serve the web app in one process. To use more cores, run more processes (or replicas)
+    behind the reverse proxy: sessions live in cookies, so any process serves anyone.
+    (uvicorn's own --workers mode loses TCP_NODELAY and adds ~40 ms per keep-alive request:
+    Kludex/uvicorn#3149.)"""
     import uvicorn
 
     _settings()  # fail early with a clear line on bad settings
     click.echo(f"Ashyq is serving on http://{host}:{port}", err=True)
-    uvicorn.run("civic.asgi:app", host=host, port=port, workers=workers if not reload else 1, reload=reload,
+    uvicorn.run("civic.asgi:app", host=host, port=port, reload=reload,
                 proxy_headers=True, forwarded_allow_ips="*", log_level="info")
 
 
