@@ -32,6 +32,7 @@ class Settings:
     oidc_name: str = "eGov ID"
     meilisearch_url: str | None = None
     meilisearch_key: str | None = None
+    meilisearch_index: str = "ashyq"
     modules: tuple[str, ...] | None = None  # None: every module found in modules/
     password_hash_profile: str = "default"  # "cheapest" in tests only
     rate_limits: bool = True
@@ -83,6 +84,14 @@ def _secret_key(data_dir: Path, value: str | None) -> str:
     return key
 
 
+def _index_name(value: str) -> str:
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,100}", value):
+        raise SettingsError("CIVIC_MEILISEARCH_INDEX: use letters, digits, '-' and '_' only")
+    return value
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     data_dir = Path(env.get("CIVIC_DATA_DIR", "./var")).resolve()
@@ -131,6 +140,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         oidc_name=env.get("CIVIC_OIDC_NAME", "eGov ID"),
         meilisearch_url=meili_url,
         meilisearch_key=env.get("CIVIC_MEILISEARCH_KEY") or None,
+        meilisearch_index=_index_name(env.get("CIVIC_MEILISEARCH_INDEX", "ashyq")),
         modules=modules,
         password_hash_profile=profile,
         rate_limits=env.get("CIVIC_RATE_LIMITS", "on") != "off",

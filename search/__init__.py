@@ -26,13 +26,13 @@ __all__ = ["backend_for", "Document", "Hit", "SearchQuery", "SearchResults", "Se
 
 def backend_for(settings: Settings) -> SearchBackend:
     """Meilisearch when ``settings.meilisearch_url`` is set (``settings.meilisearch_key`` as
-    the key; index name from ``settings.extra["meilisearch_index"]``, default "ashyq"), else the
+    the key; index name from CIVIC_MEILISEARCH_INDEX, default "ashyq"), else the
     embedded tantivy index in ``settings.data_dir / "search"``."""
     if settings.meilisearch_url:
         from search.meili import MeiliBackend
 
         return MeiliBackend(settings.meilisearch_url, settings.meilisearch_key,
-                            index_name=settings.extra.get("meilisearch_index", "ashyq"))
+                            index_name=settings.meilisearch_index)
     from search.embedded import EmbeddedBackend
 
     return EmbeddedBackend(settings.data_dir / "search")
