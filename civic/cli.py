@@ -191,10 +191,24 @@ def worker(interval: int, digest_hour: int) -> None:
         from civic.notify.services import build_daily_digests, deliver_pending_mail
         from civic.responses.services import escalate_overdue
 
+        from civic.modules import enabled_modules
+
+        jobs = [(f"{m.slug}.{name}", every, job) for m in enabled_modules(settings) for name, every, job in m.periodic_jobs]
+        last_run: dict[str, datetime] = {}
         last_digest_day = None
         last_escalation = None
         while True:
             now = datetime.now(almaty)
+            for name, every, job in jobs:
+                if name in last_run and (now - last_run[name]).total_seconds() < every:
+                    continue
+                last_run[name] = now
+                try:
+                    done = await job(settings)
+                    if done:
+                        console.log(f"{name}: {done}")
+                except Exception as exc:  # one failing job must not stop the others
+                    console.log(f"{name} failed: {exc!r}")
             try:
                 if last_escalation is None or (now - last_escalation).total_seconds() >= 900:
                     escalated = await escalate_overdue()

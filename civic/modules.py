@@ -41,6 +41,9 @@ class CivicModule:
     load_demo: Callable[..., Awaitable[None]] | None = None  # (settings, progress) -> None
     # (user_id) -> {section: rows}: what the module holds about a person, for the data export
     personal_data: Callable[[int], Awaitable[dict]] | None = None
+    # Background jobs `civic worker` runs: (name, every_seconds, async job(settings) -> int|None),
+    # e.g. reminders, anonymising old personal data, closing expired items.
+    periodic_jobs: tuple[tuple[str, int, Callable[..., Awaitable[Any]]], ...] = ()
     staff_links: tuple[NavEntry, ...] = field(default=())
 
 
