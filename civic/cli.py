@@ -181,49 +181,18 @@ def send_mail(digests: bool) -> None:
 def worker(interval: int, digest_hour: int) -> None:
     """Background jobs in one process: send queued mail (and retry failures), escalate overdue
     answers, and build daily digests. Run exactly one per site."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
     settings = _settings()
-    almaty = ZoneInfo("Asia/Almaty")
 
     async def loop() -> None:
-        from civic.notify.services import build_daily_digests, deliver_pending_mail
-        from civic.responses.services import escalate_overdue
-
         from civic.modules import enabled_modules
+        from civic.worker import run_round, schedule_for
 
-        jobs = [(f"{m.slug}.{name}", every, job) for m in enabled_modules(settings) for name, every, job in m.periodic_jobs]
-        last_run: dict[str, datetime] = {}
-        last_digest_day = None
-        last_escalation = None
+        schedule = schedule_for(settings, enabled_modules(settings), digest_hour=digest_hour)
         while True:
-            now = datetime.now(almaty)
-            for name, every, job in jobs:
-                if name in last_run and (now - last_run[name]).total_seconds() < every:
-                    continue
-                last_run[name] = now
-                try:
-                    done = await job(settings)
-                    if done:
-                        console.log(f"{name}: {done}")
-                except Exception as exc:  # one failing job must not stop the others
-                    console.log(f"{name} failed: {exc!r}")
-            try:
-                if last_escalation is None or (now - last_escalation).total_seconds() >= 900:
-                    escalated = await escalate_overdue()
-                    last_escalation = now
-                    if escalated:
-                        console.log(f"escalated {escalated} overdue answer(s)")
-                if now.hour >= digest_hour and last_digest_day != now.date():
-                    digests = await build_daily_digests()
-                    last_digest_day = now.date()
-                    console.log(f"queued {digests} daily digest(s)")
-                sent = await deliver_pending_mail(settings)
-                if sent:
-                    console.log(f"sent {sent} mail(s)")
-            except Exception as exc:  # keep running; the next round retries
-                console.log(f"worker round failed: {exc!r}")
+            results = await run_round(settings, schedule)
+            for name, result in results.items():
+                if result:
+                    console.log(f"{name}: {result}")
             await asyncio.sleep(interval)
 
     click.echo("Ashyq worker started", err=True)
