@@ -51,6 +51,7 @@ PLURAL_FORMS = {
     "ru": "nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);",
 }
 LANGUAGE_TEAMS = {"kk": "Kazakh <kk@li.org>", "ru": "Russian <ru@li.org>"}
+LANGUAGE_NAMES = {"kk": "Kazakh", "ru": "Russian"}
 LANGUAGES = tuple(PLURAL_FORMS)
 
 KEYWORDS = (
@@ -65,11 +66,12 @@ KEYWORDS = (
 )
 
 # %(name)s style placeholders (with optional flags, width and precision) and bare %s / %d.
-PLACEHOLDER_RE = re.compile(r"%(?:\((?P<name>[^)]*)\))?[#0 +-]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[diouxXeEfFgGcrsa]")
+# The space flag is left out: "2% of" is a percent sign before a word, not "% o".
+PLACEHOLDER_RE = re.compile(r"%(?:\((?P<name>[^)]*)\))?[#0+-]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[diouxXeEfFgGcrsa]")
 
 
-def po_path(language: str) -> Path:
-    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+def po_path(language: str, locale_dir: Path = LOCALE_DIR) -> Path:
+    return Path(locale_dir) / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
 # --------------------------------------------------------------------------- extract
@@ -131,16 +133,23 @@ def _set_headers(catalog: Catalog, language: str) -> None:
     catalog.version = "1"
     catalog.copyright_holder = "Ashyq contributors"
     catalog.msgid_bugs_address = ""
+    catalog.last_translator = "Ashyq contributors"
+    catalog.header_comment = (
+        f"# {LANGUAGE_NAMES[language]} translations for Ashyq.\n"
+        "# Made with scripts/translations.py: extract, update, translate, check.\n"
+        "#"
+    )
 
 
-def update(template_path: Path = TEMPLATE, languages: tuple[str, ...] = LANGUAGES) -> dict[str, Path]:
+def update(template_path: Path = TEMPLATE, languages: tuple[str, ...] = LANGUAGES,
+           locale_dir: Path = LOCALE_DIR) -> dict[str, Path]:
     """Merge the template into each language's .po, keeping what is translated; a msgid that
     changed a little keeps its old translation marked fuzzy (to be reviewed). Removed msgids
     are dropped."""
     template = read_catalog(template_path)
     written = {}
     for language in languages:
-        path = po_path(language)
+        path = po_path(language, locale_dir)
         if path.exists():
             catalog = read_catalog(path, language)
         else:

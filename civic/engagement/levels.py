@@ -1,5 +1,7 @@
 """The four levels of public participation (DOMAIN.md §1) and the four stakeholder groups (§2)."""
 
+from civic.i18n.runtime import N_
+
 INFORM = "inform"
 CONSULT = "consult"
 DIALOGUE = "dialogue"
@@ -7,10 +9,10 @@ PARTNERSHIP = "partnership"
 LEVELS = (INFORM, CONSULT, DIALOGUE, PARTNERSHIP)
 
 LEVEL_LABELS = {
-    INFORM: "Informing",
-    CONSULT: "Consultation",
-    DIALOGUE: "Dialogue",
-    PARTNERSHIP: "Partnership",
+    INFORM: N_("Informing"),
+    CONSULT: N_("Consultation"),
+    DIALOGUE: N_("Dialogue"),
+    PARTNERSHIP: N_("Partnership"),
 }
 
 STAKEHOLDER_GROUPS = {
