@@ -150,6 +150,36 @@ async def deliver_mail_after_write(request: Request) -> None:
         await deliver_pending_mail(request.app.state.settings)
 
 
+async def apply_search_changes(request: Request) -> None:
+    """Index changes are queued in the outbox inside the transaction; apply them once the
+    request has finished, so a record is searchable (or gone) in the same request path. Never
+    raises: when the engine is down the entries wait for the next write or the worker."""
+    from search.service import apply_pending
+
+    if request.method in UNSAFE_METHODS:
+        await apply_pending(request.app.state.search)
+
+
+async def after_write(request: Request) -> None:
+    """The after_response hook: search changes first (they are quick), then mail."""
+    await apply_search_changes(request)
+    await deliver_mail_after_write(request)
+
+
+async def start_search(app: Litestar) -> None:
+    """Configure the index (one backend per process); an engine that is down at start is
+    tolerated: searches answer "unavailable" and writes wait in the outbox."""
+    from search.service import start
+
+    await start(app.state.search)
+
+
+async def stop_search(app: Litestar) -> None:
+    from search.service import stop
+
+    await stop(app.state.search)
+
+
 async def start_database() -> None:
     """A connection pool per server process on PostgreSQL (Piccolo opens a connection per
     query otherwise)."""
@@ -200,6 +230,10 @@ def create_app(settings: Settings, extra_modules: tuple[CivicModule, ...] = ()) 
         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static",
                                    send_as_attachment=False),
     ]
+    from search import backend_for
+    from search import routes as search_routes
+
+    handlers.append(search_routes.router())
     for module in modules:
         if module.router:
             handlers.append(module.router())
@@ -214,7 +248,8 @@ def create_app(settings: Settings, extra_modules: tuple[CivicModule, ...] = ()) 
 
     return Litestar(
         route_handlers=handlers,
-        state=State({"settings": settings, "modules": modules, "oidc_client": oidc_client}),
+        state=State({"settings": settings, "modules": modules, "oidc_client": oidc_client,
+                     "search": backend_for(settings)}),
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment)),
         middleware=[session_config.middleware, DefineMiddleware(RequestContextMiddleware, load_user=load_user)],
         csrf_config=csrf_config,
@@ -228,9 +263,9 @@ def create_app(settings: Settings, extra_modules: tuple[CivicModule, ...] = ()) 
             HTTPException: http_error,
             Exception: server_error,
         },
-        on_startup=[start_database],
-        on_shutdown=[stop_database],
-        after_response=deliver_mail_after_write,
+        on_startup=[start_database, start_search],
+        on_shutdown=[stop_database, stop_search],
+        after_response=after_write,
         before_send=[add_security_headers],
         debug=settings.debug,
     )

@@ -157,6 +157,101 @@ def token(email: str, name: str) -> None:
     click.echo(value)
 
 
+@main.group()
+def search() -> None:
+    """The search index: rebuild it, see whether it matches the database."""
+
+
+@search.command("reindex")
+@click.option("--batch-size", default=500, show_default=True, type=int, help="Documents per index write.")
+def search_reindex(batch_size: int) -> None:
+    """Rebuild the search index from every enabled module's public records. Safe while the
+    site serves: documents are replaced in place, changes made meanwhile are written again,
+    and only what no module offers any more is removed at the end."""
+    from rich.progress import BarColumn, MofNCompleteColumn
+
+    settings = _settings()
+
+    async def work():
+        from civic.modules import enabled_modules
+        from search.backend import SearchUnavailable
+        from search.service import count_database_documents, rebuild, worker_backend
+
+        modules = enabled_modules(settings)
+        backend = worker_backend(settings, lock_timeout=120.0)  # waits for the web process's writes
+        try:
+            await asyncio.to_thread(backend.configure)
+        except SearchUnavailable as exc:
+            click.echo(f"civic: the search engine is unavailable: {exc}", err=True)
+            sys.exit(1)
+        stages = {"snapshot": "Reading the index…", "index": "Indexing documents…",
+                  "recheck": "Writing again what changed meanwhile…", "remove": "Removing stale documents…",
+                  "outbox": "Applying waiting changes…"}
+        try:
+            with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), console=console) as progress:
+                counting = progress.add_task("Counting public documents…", total=None)
+                total = sum((await count_database_documents(modules)).values())
+                progress.update(counting, total=1, completed=1, visible=False)
+                task = progress.add_task("Indexing documents…", total=total)
+                report = await rebuild(
+                    backend, modules, batch_size=batch_size,
+                    progress=lambda n: progress.advance(task, n),
+                    stage=lambda name: progress.update(task, description=stages.get(name, name)),
+                )
+                done = max(total, report.total)
+                progress.update(task, description="Done.", completed=done, total=done)
+        except SearchUnavailable as exc:
+            click.echo(f"civic: the search engine stopped answering: {exc}; run the command again", err=True)
+            sys.exit(1)
+        finally:
+            backend.close()
+        return report
+
+    report = _run(settings, work)
+    for slug, count in report.indexed.items():
+        click.echo(f"{slug}: {count} document(s)")
+    in_index = "?" if report.in_index is None else report.in_index
+    click.echo(f"Indexed {report.total} document(s); written again after a change meanwhile: "
+               f"{report.updated_meanwhile}; removed {report.removed} stale; applied {report.outbox_applied} "
+               f"waiting change(s). The index holds {in_index}.")
+
+
+@search.command("status")
+def search_status() -> None:
+    """Documents in the database against documents in the index, and the outbox (exit status 1
+    when they differ)."""
+    settings = _settings()
+
+    async def work():
+        from civic.modules import enabled_modules
+        from search.service import index_status, worker_backend
+
+        backend = worker_backend(settings)
+        try:
+            return await index_status(backend, enabled_modules(settings), entries=10)
+        finally:
+            backend.close()
+
+    status = _run(settings, work)
+    click.echo(f"Engine: {status.engine} ({'answering' if status.healthy else 'NOT answering'})")
+    for slug, count in status.database.items():
+        click.echo(f"  {slug}: {count} public document(s)")
+    unknown = "?"
+    click.echo(f"In the database: {status.in_database}; "
+               f"in the index: {unknown if status.in_index is None else status.in_index}; "
+               f"missing: {unknown if status.missing is None else status.missing}; "
+               f"stale: {unknown if status.stale is None else status.stale}")
+    click.echo(f"Waiting in the outbox: {status.pending}")
+    for entry in status.pending_entries:
+        click.echo(f"  {entry['document_id']} {entry['action']} attempts={entry['attempts']} "
+                   f"{(entry['last_error'] or '')[:120]}")
+    if status.error:
+        click.echo(f"Engine error: {status.error}")
+    if not status.in_step:
+        sys.exit(1)
+
+
 @main.command("send-mail")
 @click.option("--digests", is_flag=True, help="Also build the daily digests.")
 def send_mail(digests: bool) -> None:
@@ -180,14 +275,23 @@ def send_mail(digests: bool) -> None:
 @click.option("--digest-hour", default=8, show_default=True, type=int, help="Local hour (Asia/Almaty) of the daily digest.")
 def worker(interval: int, digest_hour: int) -> None:
     """Background jobs in one process: send queued mail (and retry failures), escalate overdue
-    answers, and build daily digests. Run exactly one per site."""
+    answers, build daily digests, and apply search changes still waiting in the outbox. Run
+    exactly one per site."""
     settings = _settings()
 
     async def loop() -> None:
         from civic.modules import enabled_modules
-        from civic.worker import run_round, schedule_for
+        from civic.worker import Job, run_round, schedule_for
+        from search.service import apply_pending, worker_backend
 
-        schedule = schedule_for(settings, enabled_modules(settings), digest_hour=digest_hour)
+        search_backend = worker_backend(settings)
+
+        async def apply_search_outbox(_settings) -> int:
+            """Search changes the web process could not apply (engine down, writer busy)."""
+            return await apply_pending(search_backend)
+
+        schedule = schedule_for(settings, enabled_modules(settings), digest_hour=digest_hour,
+                                extra=[Job("search.apply_outbox", 0, apply_search_outbox)])
         while True:
             results = await run_round(settings, schedule)
             for name, result in results.items():

@@ -30,10 +30,12 @@ def document_to_json(document: Any) -> dict:
     return {key: (value.isoformat() if isinstance(value, datetime) else value) for key, value in data.items()}
 
 
-def document_from_json(data: dict):
+def document_from_json(data: dict | str):
+    import json
+
     from search.documents import Document
 
-    values = dict(data)
+    values = dict(json.loads(data) if isinstance(data, str) else data)  # Piccolo's JSON column reads back text
     if isinstance(values.get("created_at"), str):
         values["created_at"] = datetime.fromisoformat(values["created_at"])
     return Document(**values)
