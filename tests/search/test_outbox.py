@@ -376,7 +376,7 @@ async def test_rebuild_writes_again_what_changed_while_it_ran(settings, database
 def test_reindex_and_status_commands(tmp_path):
     """`civic search reindex` and `civic search status` on a fresh site of their own."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIVIC_")}
-    env.update(CIVIC_DATA_DIR=str(tmp_path), CIVIC_SECRET_KEY="x" * 64, CIVIC_MODULES="ideas",
+    env.update(CIVIC_DATA_DIR=str(tmp_path), CIVIC_SECRET_KEY="x" * 64, CIVIC_MODULES="",
                PICCOLO_CONF="civic.piccolo_conf", COLUMNS="120")
     civic = [sys.executable, "-m", "civic.cli"]
 
@@ -386,7 +386,7 @@ def test_reindex_and_status_commands(tmp_path):
     assert run("migrate").returncode == 0
     reindex = run("search", "reindex")
     assert reindex.returncode == 0, reindex.stderr
-    assert "ideas: 0 document(s)" in reindex.stdout and "Indexed 0 document(s)" in reindex.stdout
+    assert "Indexed 0 document(s)" in reindex.stdout
     assert "Done." in reindex.stderr  # the progress bar
     status = run("search", "status")
     assert status.returncode == 0, status.stdout + status.stderr
