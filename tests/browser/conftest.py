@@ -97,7 +97,11 @@ async def live_server(settings, database):
     if getattr(database, "pool", None) is not None:  # a pool is bound to the loop that opened it
         pytest.fail("browser tests need an engine without a connection pool (one per event loop)")
     await load_core_demo(settings)
-    server = LiveServer(create_app(settings))
+    from tests.support import sample_module
+
+    # the test-only "sample" module is on too, so search tests have an enabled module to
+    # index documents for, whichever real modules this checkout has
+    server = LiveServer(create_app(settings, extra_modules=(sample_module.module,)))
     server.start()
     yield server
     server.stop()

@@ -29,16 +29,16 @@ def made_up_word() -> str:
 
 @pytest.fixture(scope="module")
 async def indexed(live_server):
-    """Public documents of the ideas module in the live app's index: one word shared by 25 of
+    """Public documents of the test-only sample module in the live app's index: one word shared by 25 of
     them (two pages of results), in Kazakh and Russian, across two districts and two years."""
     w = made_up_word()
     documents = [
-        Document(id=f"ideas:browser-{w}-{i}", module="ideas", kind="idea",
+        Document(id=f"sample:browser-{w}-{i}", module="sample", kind="sample",
                  title=[f"Саябақтағы {w} жөндеу {i}", f"Ремонт {w} в парке {i}"][i % 2],
                  body=[f"Қала тұрғындары {w} туралы өтінеді.", f"Жители просят починить {w} у входа."][i % 2],
                  territory=["/kz/almaty/bostandyk/", "/kz/almaty/medeu/"][i % 2], organisation="almaty-akimat",
                  status=["published", "under_review"][i % 2], level="consult", lang=["kk", "ru"][i % 2],
-                 created_at=datetime(2024 + i % 2, 3, 1 + i, tzinfo=timezone.utc), url="/ideas")
+                 created_at=datetime(2024 + i % 2, 3, 1 + i, tzinfo=timezone.utc), url="/sample")
         for i in range(25)
     ]
     backend = live_server.server.config.app.state.search
