@@ -1,0 +1,94 @@
+"""Citizens' appeals with one end-to-end number, and the weekly reception schedules of the city
+departments (DOMAIN.md "Answering citizens"; seeds 004 "SMART-appeals" and 000 "no more
+re-routing").
+
+What the module offers, in one place:
+
+* one window at ``/appeals/new`` for a request, complaint or proposal (сұраныс / шағым /
+  ұсыныс) with category, territory and attachments; staff register appeals that came by phone,
+  letter, e-mail or to a reception at ``/appeals/staff/new``, naming the channel;
+* one number for the appeal's whole life in every body it reaches (``ALM-2026-000123``) and a
+  public status page at ``/appeals/<number>`` with no personal data on it;
+* routing to the competent body through ``civic.responses`` (deadlines, forwarding within 3
+  working days — counted as re-routing —, extension, traffic light, rating, escalation);
+* duplicates: similar open appeals (search index) shown to staff, joining, one answer for all
+  joined appeals valid 30 calendar days; the same person cannot file the same appeal again
+  within 15 days; a joint answer when several bodies are addressed;
+* publication only with the citizen's consent and after officials removed personal data;
+* the "pain points" analysis with charts and CSV at ``/appeals/analysis``, a JSON export per
+  appeal for registering it in e-Otinish, and the e-Otinish number once registered;
+* reception schedules at ``/appeals/receptions``: weekly slots, booking, reminders the day
+  before (periodic job ``appeals.reception_reminders``), outcomes, and the dashboard of people
+  advised per month against the target of 200;
+* ``/api/v1/appeals`` (file, read one's own, status by number; token auth), search documents,
+  demo data and its part of a person's data export.
+"""
+
+from civic.engagement.levels import DIALOGUE
+from civic.i18n.runtime import N_
+from civic.modules import CivicModule, NavEntry
+from civic.notify.services import register_topic
+from civic.responses.services import register_answer_hook
+
+
+def _router():
+    from modules.appeals.routes import router
+
+    return router()
+
+
+def _api_router():
+    from modules.appeals.api import router
+
+    return router()
+
+
+async def _load_demo(settings, progress=None) -> None:
+    from modules.appeals.demo import load_demo
+
+    await load_demo(settings, progress)
+
+
+async def _personal_data(user_id: int) -> dict:
+    from modules.appeals.services import personal_data
+
+    return await personal_data(user_id)
+
+
+def _search_documents():
+    from modules.appeals.search import search_documents
+
+    return search_documents()
+
+
+async def _on_answer(response) -> None:
+    from modules.appeals.services import on_answer
+
+    await on_answer(response)
+
+
+async def _reception_reminders(settings) -> int:
+    from modules.appeals.receptions import queue_reminders
+
+    return await queue_reminders()
+
+
+register_answer_hook("appeals", _on_answer)
+register_topic("appeals", N_("Your appeals and reception bookings"))
+
+module = CivicModule(
+    slug="appeals",
+    title=N_("Appeals"),
+    piccolo_app="modules.appeals.piccolo_app",
+    router=_router,
+    api_router=_api_router,
+    nav=(NavEntry(N_("Appeals"), "/appeals"), NavEntry(N_("Receptions"), "/appeals/receptions")),
+    levels=(DIALOGUE,),
+    roles=("official", "administrator"),
+    search_documents=_search_documents,
+    load_demo=_load_demo,
+    personal_data=_personal_data,
+    periodic_jobs=(("reception_reminders", 3600, _reception_reminders),),
+    staff_links=(NavEntry(N_("Appeals to handle"), "/appeals/staff"),
+                 NavEntry(N_("Reception schedules"), "/appeals/receptions/staff")),
+)
