@@ -1,0 +1,77 @@
+"""Crowdsourced ideas and akimat challenges: propose, discuss, support, moderate, answer, and
+track to delivery (DOMAIN.md "Crowdsourcing" and "Answering citizens").
+
+What the module offers, in one place:
+
+* pages under ``/ideas`` — lists (new, most supported, trending, most discussed, answered), an
+  idea's page with its discussion, supports, status history, official answer and delivery
+  record; challenges under ``/ideas/challenges``; the moderation queue and the public
+  moderation log; CSV and JSON open data at ``/ideas/export.csv`` and ``/ideas/export.json``;
+* a JSON API under ``/api/v1/ideas`` (list, read, propose, support, comment; token auth);
+* official answers through ``civic.responses`` when an idea reaches its organisation's support
+  threshold or is shortlisted in a challenge; the answer reaches every supporter;
+* search documents for every public idea and challenge, demo data, and its part of a person's
+  data export.
+"""
+
+from civic.engagement.levels import CONSULT, DIALOGUE
+from civic.i18n.runtime import N_
+from civic.modules import CivicModule, NavEntry
+from civic.notify.services import register_topic
+from civic.responses.services import register_answer_hook
+
+
+def _router():
+    from modules.ideas.routes import router
+
+    return router()
+
+
+def _api_router():
+    from modules.ideas.api import router
+
+    return router()
+
+
+async def _load_demo(settings, progress) -> None:
+    from modules.ideas.demo import load_demo
+
+    await load_demo(settings, progress)
+
+
+async def _personal_data(user_id: int) -> dict:
+    from modules.ideas.services import personal_data
+
+    return await personal_data(user_id)
+
+
+def _search_documents():
+    from modules.ideas.search import search_documents
+
+    return search_documents()
+
+
+async def _on_answer(response) -> None:
+    from modules.ideas.services import on_answer
+
+    await on_answer(response)
+
+
+register_answer_hook("ideas", _on_answer)
+register_topic("ideas", N_("Ideas you proposed, support or follow"))
+
+module = CivicModule(
+    slug="ideas",
+    title=N_("Ideas"),
+    piccolo_app="modules.ideas.piccolo_app",
+    router=_router,
+    api_router=_api_router,
+    nav=(NavEntry(N_("Ideas"), "/ideas"), NavEntry(N_("Challenges"), "/ideas/challenges")),
+    levels=(CONSULT, DIALOGUE),
+    roles=("moderator", "official", "administrator"),
+    search_documents=_search_documents,
+    load_demo=_load_demo,
+    personal_data=_personal_data,
+    staff_links=(NavEntry(N_("Moderation of ideas"), "/ideas/moderation"),
+                 NavEntry(N_("Rules for ideas"), "/ideas/policy")),
+)
