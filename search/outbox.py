@@ -5,8 +5,7 @@ change lands in the outbox table with the record, so both commit or neither. Aft
 (see ``civic.app``), :func:`flush` applies pending entries to the search engine and removes them.
 If the engine is down, the entries stay and the next flush (next write, the worker, or
 ``civic search reindex``) applies them: nothing is lost and the write never fails because of
-search. Flushes take turns across processes (see :func:`flush`), so changes reach the index in
-the order they were made.
+search.
 """
 
 from __future__ import annotations
@@ -58,51 +57,21 @@ async def pending_count() -> int:
     return await SearchOutboxEntry.count()
 
 
-#: The PostgreSQL advisory lock that serialises flushes across processes ("ashyqsob").
-FLUSH_LOCK_KEY = 0x6173687971736F62
-
-
 async def flush(backend, limit: int = 5000) -> int:
     """Apply pending changes in order; returns how many were applied. Never raises: when the
-    engine is unavailable the entries stay for the next attempt.
-
-    Flushes in different processes (two app replicas, a replica and ``civic worker``) take
-    turns: each batch is read, applied and removed while holding a lock shared by every
-    process (on PostgreSQL a transaction-level advisory lock, on SQLite the database's write
-    lock), so no flush can apply a change it read before another flush applied a newer one
-    of the same record."""
-    if not await SearchOutboxEntry.exists():  # the usual case after a write: nothing to lock for
-        return 0
+    engine is unavailable the entries stay for the next attempt."""
     applied = 0
     while applied < limit:
-        done, count = await _flush_batch(backend)
-        applied += count
-        if done:
-            break
-    return applied
-
-
-async def _flush_batch(backend) -> tuple[bool, int]:
-    """One batch under the lock: (whether to stop, how many entries were applied)."""
-    from piccolo.engine.postgres import PostgresEngine
-
-    from civic.db import write_transaction
-
-    engine = SearchOutboxEntry._meta.db
-    async with write_transaction(engine):  # SQLite: BEGIN IMMEDIATE takes the write lock now
-        if isinstance(engine, PostgresEngine):
-            await SearchOutboxEntry.raw("SELECT pg_advisory_xact_lock({})", FLUSH_LOCK_KEY)
         rows = await SearchOutboxEntry.select().order_by(SearchOutboxEntry.id).limit(FLUSH_BATCH)
         if not rows:
-            return True, 0
+            break
         # Only the latest change of each record matters.
         latest: dict[str, dict] = {}
         for row in rows:
             latest[row["document_id"]] = row
-        ids = [r["id"] for r in rows]
+        to_index = [document_from_json(r["document"]) for r in latest.values() if r["action"] == ACTION_INDEX]
+        to_delete = [doc_id for doc_id, r in latest.items() if r["action"] == ACTION_DELETE]
         try:
-            to_index = [document_from_json(r["document"]) for r in latest.values() if r["action"] == ACTION_INDEX]
-            to_delete = [doc_id for doc_id, r in latest.items() if r["action"] == ACTION_DELETE]
             if to_index:
                 await _call(backend.index, to_index)
             if to_delete:
@@ -112,11 +81,12 @@ async def _flush_batch(backend) -> tuple[bool, int]:
             await SearchOutboxEntry.update({
                 SearchOutboxEntry.attempts: SearchOutboxEntry.attempts + 1,
                 SearchOutboxEntry.last_error: repr(exc)[:500],
-            }).where(SearchOutboxEntry.id.is_in(ids))
-            return True, 0
+            }).where(SearchOutboxEntry.id.is_in([r["id"] for r in rows]))
+            return applied
         # Remove exactly the rows applied; a change queued meanwhile keeps its own row.
-        await SearchOutboxEntry.delete().where(SearchOutboxEntry.id.is_in(ids))
-        return False, len(rows)
+        await SearchOutboxEntry.delete().where(SearchOutboxEntry.id.is_in([r["id"] for r in rows]))
+        applied += len(rows)
+    return applied
 
 
 async def _call(function: Callable, argument):

@@ -270,9 +270,8 @@ _flush_locks: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = {}
 
 
 def _flush_lock() -> asyncio.Lock:
-    """One flush at a time per process (and event loop), so flushes of one process queue here
-    rather than on the database; across processes :func:`search.outbox.flush` takes a database
-    lock, so that no flush applies an older version of a record after a newer one."""
+    """One flush at a time per process (and event loop): two overlapping flushes could apply an
+    older version of a record after a newer one."""
     loop = asyncio.get_running_loop()
     entry = _flush_locks.get(id(loop))
     if entry is None or entry[0] is not loop:
