@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from datetime import datetime
-from typing import Any, AsyncIterator, Callable, Iterable
+from typing import Any, Callable
 
 from search.tables import SearchOutboxEntry
 
@@ -97,42 +97,3 @@ async def _call(function: Callable, argument):
     if inspect.iscoroutinefunction(function):
         return await function(argument)
     return await asyncio.to_thread(function, argument)
-
-
-async def reindex(backend, sources: Iterable[Callable[[], AsyncIterator]], progress: Callable[[int], None] | None = None,
-                  batch_size: int = 500) -> dict:
-    """Rebuild the index from the database while the site keeps serving: index every public
-    record in batches, then remove what the index has and the database no longer offers.
-    Pending outbox entries are applied last, so a change made during the rebuild wins."""
-    seen: set[str] = set()
-    batch: list = []
-    indexed = 0
-    for source in sources:
-        async for document in source():
-            batch.append(document)
-            seen.add(document.id)
-            if len(batch) >= batch_size:
-                await _call(backend.index, batch)
-                indexed += len(batch)
-                if progress:
-                    progress(len(batch))
-                batch = []
-    if batch:
-        await _call(backend.index, batch)
-        indexed += len(batch)
-        if progress:
-            progress(len(batch))
-    stale = [doc_id for doc_id in await _call_noarg(backend.all_ids) if doc_id not in seen]
-    if stale:
-        await _call(backend.delete, stale)
-    applied = await flush(backend)
-    return {"indexed": indexed, "removed": len(stale), "outbox_applied": applied}
-
-
-async def _call_noarg(function: Callable):
-    import asyncio
-    import inspect
-
-    if inspect.iscoroutinefunction(function):
-        return await function()
-    return await asyncio.to_thread(function)
