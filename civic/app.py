@@ -26,6 +26,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.template.config import TemplateConfig
 from litestar.types import Scope
 
+from civic import pending
 from civic.accounts import routes as account_routes
 from civic.accounts import staff_routes
 from civic.accounts import services as account_services
@@ -146,7 +147,7 @@ async def deliver_mail_after_write(request: Request) -> None:
     """Mail is queued inside the transaction and sent once the request has finished."""
     from civic.notify.services import deliver_pending_mail
 
-    if request.method in UNSAFE_METHODS:
+    if request.method in UNSAFE_METHODS and pending.is_marked(pending.MAIL):
         await deliver_pending_mail(request.app.state.settings)
 
 
@@ -156,7 +157,7 @@ async def apply_search_changes(request: Request) -> None:
     raises: when the engine is down the entries wait for the next write or the worker."""
     from search.service import apply_pending
 
-    if request.method in UNSAFE_METHODS:
+    if request.method in UNSAFE_METHODS and pending.is_marked(pending.SEARCH):
         await apply_pending(request.app.state.search)
 
 

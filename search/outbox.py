@@ -15,6 +15,7 @@ import logging
 from datetime import datetime
 from typing import Any, Callable
 
+from civic import pending
 from search.tables import SearchOutboxEntry
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ async def record_changed(document_id: str, document: Any | None) -> None:
         action=ACTION_INDEX if document is not None else ACTION_DELETE,
         document=document_to_json(document) if document is not None else {},
     ))
+    pending.mark(pending.SEARCH)
 
 
 async def pending_count() -> int:

@@ -406,15 +406,24 @@ async def create_api_token(user_id: int, name: str) -> str:
     return token
 
 
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+
 async def user_for_api_token(token: str) -> dict | None:
-    row = await ApiToken.select(ApiToken.id, ApiToken.user).where(
+    row = await ApiToken.select(ApiToken.id, ApiToken.user, ApiToken.last_used_at).where(
         (ApiToken.token_hash == tokens.hash_api_token(token)) & ApiToken.revoked_at.is_null()).first()
     if not row:
         return None
     user = await user_by_id(row["user"])
     if not user or user["deleted_at"] or user["blocked_reason"]:
         return None
-    await ApiToken.update({ApiToken.last_used_at: now()}).where(ApiToken.id == row["id"])
+    moment = now()
+    last_used = row["last_used_at"]
+    if last_used is not None and last_used.tzinfo is None:
+        last_used = last_used.replace(tzinfo=moment.tzinfo)
+    if last_used is None or moment - last_used >= TOKEN_USE_RESOLUTION:
+        # "last used" to the minute is all a person needs; a write per API call is not
+        await ApiToken.update({ApiToken.last_used_at: moment}).where(ApiToken.id == row["id"])
     return user
 
 

@@ -23,6 +23,7 @@ import asyncio
 import email.utils
 import logging
 import os
+import secrets
 import smtplib
 import ssl
 from collections import defaultdict
@@ -31,6 +32,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from civic import pending
 from civic.accounts.tables import User
 from civic.i18n.runtime import N_
 from civic.notify.tables import Delivery, Notification, NotificationPreference, OutgoingMail
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 BASE_URL_MARK = "{base_url}"
 MAX_ATTEMPTS = 10  # a row that failed this often is left for an operator to look at
 SMTP_TIMEOUT = 15  # seconds
+CLAIM_TIMEOUT = timedelta(minutes=10)  # a sender holding rows longer than this has died
 
 
 def _now() -> datetime:
@@ -118,6 +121,7 @@ async def queue_mail(to_address: str, subject: str, body: str) -> OutgoingMail:
     """
     mail = OutgoingMail(to_address=to_address, subject=subject[:300], body=body)
     await mail.save()
+    pending.mark(pending.MAIL)
     return mail
 
 
@@ -312,19 +316,48 @@ def _send_smtp(smtp_url: str, messages: list[EmailMessage]) -> list[Exception | 
     return results
 
 
+def _deliverable():
+    return OutgoingMail.sent_at.is_null() & (OutgoingMail.attempts < MAX_ATTEMPTS)
+
+
+async def _claim(limit: int) -> list[dict]:
+    """Take up to ``limit`` unsent rows for this sender alone.
+
+    The claim is one conditional UPDATE, so of two senders racing for a row only one gets
+    it: the web process after every write and ``civic worker`` can run side by side.
+    """
+    moment = _now()
+    candidates = await (
+        OutgoingMail.select(OutgoingMail.id)
+        .where(_deliverable() & (OutgoingMail.claimed_at.is_null() | (OutgoingMail.claimed_at < moment - CLAIM_TIMEOUT)))
+        .order_by(OutgoingMail.attempts)
+        .order_by(OutgoingMail.id)
+        .limit(limit)
+    )
+    if not candidates:
+        return []
+    token = secrets.token_hex(16)
+    ids = [row["id"] for row in candidates]
+    await OutgoingMail.update({OutgoingMail.claim_token: token, OutgoingMail.claimed_at: moment}).where(
+        OutgoingMail.id.is_in(ids)
+        & _deliverable()
+        & (OutgoingMail.claimed_at.is_null() | (OutgoingMail.claimed_at < moment - CLAIM_TIMEOUT))
+    )
+    return await (
+        OutgoingMail.select()
+        .where(OutgoingMail.claim_token == token)
+        .order_by(OutgoingMail.attempts)
+        .order_by(OutgoingMail.id)
+    )
+
+
 async def deliver_pending_mail(settings, limit: int = 100) -> int:
     """Send queued mail; returns how many were sent. Never raises for a delivery failure.
 
     On success ``sent_at`` is set; on failure ``attempts`` goes up and ``last_error`` keeps
     the reason, and the row waits for the next run (up to :data:`MAX_ATTEMPTS`).
     """
-    rows = await (
-        OutgoingMail.select()
-        .where(OutgoingMail.sent_at.is_null() & (OutgoingMail.attempts < MAX_ATTEMPTS))
-        .order_by(OutgoingMail.attempts)
-        .order_by(OutgoingMail.id)
-        .limit(limit)
-    )
+    rows = await _claim(limit)
     if not rows:
         return 0
     messages: list[EmailMessage | None] = []
@@ -365,6 +398,8 @@ async def deliver_pending_mail(settings, limit: int = 100) -> int:
                 {
                     OutgoingMail.attempts: OutgoingMail.attempts + 1,
                     OutgoingMail.last_error: f"{type(outcome).__name__}: {outcome}"[:2000],
+                    OutgoingMail.claim_token: None,
+                    OutgoingMail.claimed_at: None,
                 }
             ).where(OutgoingMail.id == row["id"])
     return delivered

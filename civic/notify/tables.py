@@ -42,3 +42,7 @@ class OutgoingMail(Table, tablename="civic_outgoing_mail"):
     sent_at = Timestamptz(null=True, default=None, index=True)
     attempts = Integer(default=0)
     last_error = Text(null=True, default=None)
+    # a sender claims rows before sending, so concurrent senders never send one mail twice;
+    # a claim older than CLAIM_TIMEOUT is treated as abandoned (the sender died)
+    claim_token = Varchar(length=32, null=True, default=None)
+    claimed_at = Timestamptz(null=True, default=None)

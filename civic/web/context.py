@@ -8,6 +8,7 @@ from typing import Any
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from civic import pending
 from civic.i18n import runtime as i18n
 from civic.i18n.latin import html_to_latin
 
@@ -63,6 +64,23 @@ def language_for(scope: Scope, user: dict | None) -> tuple[str, bool]:
     return language, cookies.get("script") == "latn" and language == "kk"
 
 
+def _is_machine_path(path: str) -> bool:
+    """API and files render no page header, so they need no header counts."""
+    return path.startswith(("/api/", "/static/", "/schema"))
+
+
+async def header_counts(user_id: int) -> tuple[int, bool]:
+    """The page header's unread count and whether the person holds any role, in one query."""
+    from civic.accounts.tables import Membership
+
+    rows = await Membership.raw(
+        'SELECT (SELECT COUNT(*) FROM civic_notification WHERE "user" = {} AND read_at IS NULL) AS unread, '
+        'EXISTS (SELECT 1 FROM civic_membership WHERE "user" = {}) AS has_role',
+        user_id, user_id,
+    )
+    return int(rows[0]["unread"]), bool(rows[0]["has_role"])
+
+
 class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, load_user) -> None:
         self.app = app
@@ -77,12 +95,11 @@ class RequestContextMiddleware:
         state["user"] = user
         state["unread"] = 0
         state["staff"] = False
-        if user is not None:
-            from civic.accounts.tables import Membership
-            from civic.notify.services import unread_count
-
-            state["unread"] = await unread_count(user["id"])
-            state["staff"] = bool(user["is_admin"]) or await Membership.exists().where(Membership.user == user["id"])
+        pending.start_request()
+        if user is not None and not _is_machine_path(scope.get("path", "")):
+            unread, has_role = await header_counts(user["id"])
+            state["unread"] = unread
+            state["staff"] = bool(user["is_admin"]) or has_role
         language, latin = language_for(scope, user)
         i18n.set_language(language, latin)
         state["language"] = language

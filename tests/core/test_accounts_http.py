@@ -244,9 +244,24 @@ async def test_api_tokens(client):
     # a session cookie alone cannot write through the API (no CSRF there, so a token is required)
     assert (await client.post("/api/v1/me")).status_code in (401, 405)
 
+    from datetime import datetime, timedelta, timezone
+
     from civic.accounts.tables import ApiToken
 
     token_id = (await ApiToken.select(ApiToken.id).where(ApiToken.name == "my script").first())["id"]
+
+    async def last_used():
+        value = (await ApiToken.select(ApiToken.last_used_at).where(ApiToken.id == token_id).first())["last_used_at"]
+        return value.replace(tzinfo=value.tzinfo or timezone.utc)
+
+    # "last used" is shown to the minute, and kept current without a write on every call
+    first_use = await last_used()
+    assert datetime.now(timezone.utc) - first_use < timedelta(minutes=1)
+    await anonymous.get("/api/v1/me", headers={"authorization": f"Bearer {token}"})
+    assert await last_used() == first_use
+    await ApiToken.update({ApiToken.last_used_at: first_use - timedelta(minutes=5)}).where(ApiToken.id == token_id)
+    await anonymous.get("/api/v1/me", headers={"authorization": f"Bearer {token}"})
+    assert await last_used() > first_use - timedelta(minutes=1)
     await post_form(client, f"/account/tokens/{token_id}/revoke")
     assert (await anonymous.get("/api/v1/me", headers={"authorization": f"Bearer {token}"})).status_code == 401
 

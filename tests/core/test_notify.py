@@ -160,3 +160,42 @@ async def test_queue_in_rolled_back_transaction_leaves_no_row(database):
             raise Boom
     assert await mails_to(user.email) == []
     assert await Notification.count().where(Notification.user == user.id) == 0
+
+
+async def test_concurrent_senders_send_each_mail_once(database, settings, tmp_path, monkeypatch):
+    """The web process after each write and the worker may deliver at the same moment."""
+    import asyncio
+
+    user = await make_user()
+    for number in range(12):
+        await services.queue_mail(user.email, f"Mail {number}", "Body")
+    written: list[int] = []
+    real_write = services._write_eml
+
+    def counting_write(outbox, mail_id, message):
+        written.append(mail_id)
+        real_write(outbox, mail_id, message)
+
+    monkeypatch.setattr(services, "_write_eml", counting_write)
+    local = settings.with_changes(data_dir=tmp_path, smtp_url=None)
+    results = await asyncio.gather(*(services.deliver_pending_mail(local, limit=100000) for _ in range(4)))
+    ours = {row["id"] for row in await mails_to(user.email)}
+    sent_ours = [mail_id for mail_id in written if mail_id in ours]
+    assert sorted(sent_ours) == sorted(ours)  # every mail once, none twice
+    assert sum(results) >= len(ours)
+    assert all(row["sent_at"] is not None for row in await mails_to(user.email))
+
+
+async def test_abandoned_claim_is_taken_over(database, settings, tmp_path):
+    user = await make_user()
+    mail = await services.queue_mail(user.email, "Stuck", "Body")
+    stale = datetime.now(timezone.utc) - services.CLAIM_TIMEOUT - timedelta(minutes=1)
+    await OutgoingMail.update({OutgoingMail.claim_token: "dead-sender", OutgoingMail.claimed_at: stale}).where(
+        OutgoingMail.id == mail.id)
+    fresh = await services.queue_mail(user.email, "Held", "Body")
+    await OutgoingMail.update({OutgoingMail.claim_token: "busy-sender",
+                               OutgoingMail.claimed_at: datetime.now(timezone.utc)}).where(OutgoingMail.id == fresh.id)
+    await services.deliver_pending_mail(settings.with_changes(data_dir=tmp_path, smtp_url=None), limit=100000)
+    rows = {row["subject"]: row for row in await mails_to(user.email)}
+    assert rows["Stuck"]["sent_at"] is not None  # the dead sender's row went out
+    assert rows["Held"]["sent_at"] is None  # a live sender's row is left to it
