@@ -69,6 +69,11 @@ _FACET_FIELDS = {"module": "module", "kind": "kind", "territory": "territory_pat
 _RAW_FIELDS = ("id", "module", "kind", "organisation", "status", "level", "lang", "territory",
                "territory_paths")
 _MAX_FACET_VALUES = 100
+#: The territory facet is counted on the single-valued ``territory`` fast field (one value per
+#: document instead of one per level of its path) and rolled up to every prefix in Python, which
+#: halves the facet work per match; up to this many distinct territories in one result, beyond
+#: which the multi-valued ``territory_paths`` field is counted instead.
+_TERRITORY_VALUES = 10_000
 
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder(Document).decode
@@ -202,6 +207,31 @@ class _Handle:
                 self.timer.cancel()
                 self.timer = None
             self._release()
+
+
+def _terms(field: str, size: int) -> dict:
+    return {"terms": {"field": field, "size": size}}
+
+
+def _facet_aggregations(names) -> dict:
+    return {name: _terms("territory", _TERRITORY_VALUES) if name == "territory"
+            else _terms(_FACET_FIELDS[name], _MAX_FACET_VALUES) for name in names}
+
+
+def _territory_rollup(answer: dict) -> dict[str, int] | None:
+    """Counts per territory path from counts per territory: a document counts for its territory
+    and every level above it, as with the ``territory_paths`` field. None when the answer
+    left territories out."""
+    if answer.get("sum_other_doc_count"):
+        return None
+    counts: dict[str, int] = {}
+    for bucket in answer.get("buckets", []):
+        n = int(bucket["doc_count"])
+        for path in territory_paths(str(bucket["key"])):
+            counts[path] = counts.get(path, 0) + n
+    if len(counts) > _MAX_FACET_VALUES:  # the most frequent, as the terms aggregation keeps them
+        counts = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:_MAX_FACET_VALUES])
+    return counts
 
 
 _HANDLES_LOCK = threading.Lock()
@@ -399,9 +429,7 @@ class EmbeddedBackend(SearchBackend):
             kwargs.update(order_by_field="created_ts", order=Order.Desc if sort == "newest" else Order.Asc)
         pending = None
         if query.facets:  # tantivy releases the GIL: count facets while the page is found
-            aggs = {name: {"terms": {"field": _FACET_FIELDS[name], "size": _MAX_FACET_VALUES}}
-                    for name in query.facets}
-            pending = _facet_pool().submit(searcher.aggregate, q, aggs)
+            pending = _facet_pool().submit(searcher.aggregate, q, _facet_aggregations(query.facets))
         result = searcher.search(q, **kwargs)
         total = result.count or 0
         found = self._load(searcher, result.hits)
@@ -411,8 +439,16 @@ class EmbeddedBackend(SearchBackend):
         if pending is not None:
             answer = pending.result()
             for name in query.facets:
+                part = answer.get(name, {})
+                if name == "territory":
+                    counts = _territory_rollup(part)
+                    if counts is None:  # more distinct territories than counted: count every path
+                        part = searcher.aggregate(q, {name: _terms("territory_paths", _MAX_FACET_VALUES)})[name]
+                    else:
+                        facets[name] = counts
+                        continue
                 facets[name] = {str(b["key"]): int(b["doc_count"])
-                                for b in answer.get(name, {}).get("buckets", []) if b["key"] != ""}
+                                for b in part.get("buckets", []) if b["key"] != ""}
         return found, total, facets
 
     def _candidates(self, terms, module, limit):

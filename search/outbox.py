@@ -5,14 +5,16 @@ change lands in the outbox table with the record, so both commit or neither. Aft
 (see ``civic.app``), :func:`flush` applies pending entries to the search engine and removes them.
 If the engine is down, the entries stay and the next flush (next write, the worker, or
 ``civic search reindex``) applies them: nothing is lost and the write never fails because of
-search.
+search. Flushes in different processes claim what they apply (see :func:`flush`), so changes
+reach the index in the order they were made.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import datetime
+import secrets
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from civic import pending
@@ -59,21 +61,34 @@ async def pending_count() -> int:
     return await SearchOutboxEntry.count()
 
 
+#: A flush holding entries longer than this has died; its entries go to the next flush.
+CLAIM_TIMEOUT = timedelta(minutes=5)
+#: The PostgreSQL advisory lock taken for the moment of claiming ("ashyqsob").
+CLAIM_LOCK_KEY = 0x6173687971736F62
+
+
 async def flush(backend, limit: int = 5000) -> int:
     """Apply pending changes in order; returns how many were applied. Never raises: when the
-    engine is unavailable the entries stay for the next attempt."""
+    engine is unavailable the entries stay for the next attempt.
+
+    Flushes may run at once in several processes (app replicas, ``civic worker``). Each one
+    claims a batch, applies it and removes it; while a flush holds entries of a record, other
+    flushes leave that record's newer entries alone, and the holder takes them in its next
+    batch, so a record's versions reach the index in the order they were written. Only the
+    claim itself runs under a lock, never the wait for the engine.
+    """
     applied = 0
     while applied < limit:
-        rows = await SearchOutboxEntry.select().order_by(SearchOutboxEntry.id).limit(FLUSH_BATCH)
+        token, rows = await _claim_batch()
         if not rows:
             break
         # Only the latest change of each record matters.
         latest: dict[str, dict] = {}
         for row in rows:
             latest[row["document_id"]] = row
-        to_index = [document_from_json(r["document"]) for r in latest.values() if r["action"] == ACTION_INDEX]
-        to_delete = [doc_id for doc_id, r in latest.items() if r["action"] == ACTION_DELETE]
         try:
+            to_index = [document_from_json(r["document"]) for r in latest.values() if r["action"] == ACTION_INDEX]
+            to_delete = [doc_id for doc_id, r in latest.items() if r["action"] == ACTION_DELETE]
             if to_index:
                 await _call(backend.index, to_index)
             if to_delete:
@@ -83,12 +98,45 @@ async def flush(backend, limit: int = 5000) -> int:
             await SearchOutboxEntry.update({
                 SearchOutboxEntry.attempts: SearchOutboxEntry.attempts + 1,
                 SearchOutboxEntry.last_error: repr(exc)[:500],
-            }).where(SearchOutboxEntry.id.is_in([r["id"] for r in rows]))
+                SearchOutboxEntry.claim_token: None,
+                SearchOutboxEntry.claimed_at: None,
+            }).where(SearchOutboxEntry.claim_token == token)
             return applied
         # Remove exactly the rows applied; a change queued meanwhile keeps its own row.
-        await SearchOutboxEntry.delete().where(SearchOutboxEntry.id.is_in([r["id"] for r in rows]))
+        await SearchOutboxEntry.delete().where(SearchOutboxEntry.claim_token == token)
         applied += len(rows)
     return applied
+
+
+async def _claim_batch() -> tuple[str, list[dict]]:
+    """Claim the oldest entries whose records no other live flush holds, in one short
+    transaction (SQLite's write lock, or an advisory lock on PostgreSQL)."""
+    from piccolo.engine.postgres import PostgresEngine
+
+    from civic.db import write_transaction
+
+    token = secrets.token_hex(16)
+    moment = datetime.now(timezone.utc)
+    stale = moment - CLAIM_TIMEOUT
+    free = SearchOutboxEntry.claim_token.is_null() | (SearchOutboxEntry.claimed_at < stale)
+    engine = SearchOutboxEntry._meta.db
+    async with write_transaction(engine):
+        if isinstance(engine, PostgresEngine):
+            await SearchOutboxEntry.raw("SELECT pg_advisory_xact_lock({})", CLAIM_LOCK_KEY)
+        rows = await SearchOutboxEntry.select(SearchOutboxEntry.id, SearchOutboxEntry.document_id).where(
+            free).order_by(SearchOutboxEntry.id).limit(FLUSH_BATCH)
+        if not rows:
+            return token, []
+        held = {row["document_id"] for row in await SearchOutboxEntry.select(SearchOutboxEntry.document_id).where(
+            SearchOutboxEntry.claim_token.is_not_null() & (SearchOutboxEntry.claimed_at >= stale)
+            & SearchOutboxEntry.document_id.is_in(sorted({r["document_id"] for r in rows})))}
+        ids = [row["id"] for row in rows if row["document_id"] not in held]
+        if not ids:
+            return token, []
+        await SearchOutboxEntry.update({SearchOutboxEntry.claim_token: token, SearchOutboxEntry.claimed_at: moment}).where(
+            SearchOutboxEntry.id.is_in(ids))
+    return token, await SearchOutboxEntry.select().where(
+        SearchOutboxEntry.claim_token == token).order_by(SearchOutboxEntry.id)
 
 
 async def _call(function: Callable, argument):

@@ -13,3 +13,7 @@ class SearchOutboxEntry(Table, tablename="search_outbox"):
     created_at = Timestamptz(default=TimestamptzNow())
     attempts = Integer(default=0)
     last_error = Text(default="")
+    # the flush applying this entry now; a record claimed by one flush is left alone by the
+    # others, so no process can apply an older version after a newer one (see search.outbox)
+    claim_token = Varchar(length=32, null=True, default=None)
+    claimed_at = Timestamptz(null=True, default=None)

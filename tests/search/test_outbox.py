@@ -16,6 +16,8 @@ import dataclasses
 import os
 import subprocess
 import sys
+import threading
+import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -270,6 +272,103 @@ async def test_only_the_latest_change_of_a_record_counts(web, ledger_app):
     engine.down = False
     await apply_pending(engine)
     assert found_ids(await found(web, w)) == set()
+
+
+# --------------------------------------------------------------------------- flushes in several processes
+
+
+def twin(real):
+    """A second backend on the same index, as another process (a replica, ``civic worker``) has."""
+    if real.name == "embedded":
+        from search.embedded import EmbeddedBackend
+
+        return EmbeddedBackend(real.path, writer_idle=0.5, lock_timeout=5.0)
+    from search.meili import MeiliBackend
+
+    return MeiliBackend(real.url, real.key, index_name=real.index_name)
+
+
+class Recording:
+    """A backend that notes the version of `watched` it applies (titles end in "v<n>"), and
+    can be slow: the flush holding it stays between reading the outbox and removing what it
+    applied while the test writes and starts other flushes."""
+
+    def __init__(self, real, watched: str, applied: list, delay: float = 0.0) -> None:
+        self.real, self.watched, self.applied, self.delay = real, watched, applied, delay
+        self.name = real.name
+        self.started = threading.Event()
+
+    def index(self, documents) -> None:
+        documents = list(documents)
+        self.started.set()
+        time.sleep(self.delay)
+        self.real.index(documents)
+        self.applied += [int(d.title.rsplit("v", 1)[1]) for d in documents if d.id == self.watched]
+
+    def delete(self, ids) -> None:
+        self.started.set()
+        time.sleep(self.delay)
+        self.real.delete(ids)
+
+
+async def titles(engine, text: str) -> list[str]:
+    return [h.title for h in (await asyncio.to_thread(engine.search, SearchQuery(text=text))).hits]
+
+
+async def test_concurrent_flushes_never_apply_an_older_version_last(web, ledger_app):
+    """Flush A reads v1 and is slow to apply it; meanwhile v2 is written and flush B (another
+    process: its own backend, no shared in-process lock) starts. B must not apply v2 before A
+    has applied v1 and removed it, or A would leave v1 in the index."""
+    from search.outbox import flush, pending_count
+
+    real = ledger_app.state.search.real
+    k, w = key(), word()
+    applied: list[int] = []
+    slow = Recording(real, f"ledger:{k}", applied, delay=0.6)
+    other = Recording(twin(real), f"ledger:{k}", applied)
+    await change(k, title=f"{w} v1", state=PUBLIC)
+    first = asyncio.create_task(flush(slow))
+    for _ in range(1000):  # A has read the outbox and is applying v1
+        if slow.started.is_set() or first.done():
+            break
+        await asyncio.sleep(0.01)
+    assert slow.started.is_set()
+    await change(k, title=f"{w} v2")  # A holds the record: B leaves v2 to A's next batch
+    second = asyncio.create_task(flush(other))
+    assert sum(await asyncio.gather(first, second)) == 2
+    assert applied == [1, 2] and await pending_count() == 0
+    assert await titles(real, w) == [f"{w} v2"]
+
+
+async def test_many_concurrent_flushes_apply_changes_in_order(web, ledger_app):
+    """Three flushers (slow, quick, in between) on backends of their own, while a record is
+    changed eight times: each flush applies versions in order, the index ends at the last."""
+    import random
+
+    from search.outbox import flush, pending_count
+
+    real = ledger_app.state.search.real
+    k, w = key(), word()
+    applied: list[int] = []
+    flushers = [Recording(b, f"ledger:{k}", applied, delay=d)
+                for b, d in ((real, 0.08), (twin(real), 0.0), (twin(real), 0.03))]
+    writing = True
+
+    async def keep_flushing(backend) -> None:
+        while writing:
+            await flush(backend)
+            await asyncio.sleep(random.uniform(0, 0.02))
+
+    workers = [asyncio.create_task(keep_flushing(f)) for f in flushers]
+    for version in range(1, 9):
+        await change(k, title=f"{w} v{version}", state=PUBLIC)
+        await asyncio.sleep(random.uniform(0, 0.05))
+    writing = False
+    await asyncio.gather(*workers)
+    await flush(flushers[1])
+    assert await pending_count() == 0
+    assert applied == sorted(applied) and applied[-1] == 8, applied
+    assert await titles(real, w) == [f"{w} v8"]
 
 
 # --------------------------------------------------------------------------- never found unless public
