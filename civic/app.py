@@ -44,6 +44,7 @@ from civic.settings import Settings
 from civic.territory import routes as territory_routes
 from civic.web import core_routes
 from civic.web.context import RequestContextMiddleware, add_security_headers, language_for
+from civic.web.page_cache import PageCacheMiddleware
 from civic.i18n import runtime as i18n
 from civic.web.pages import page
 from civic.web.templates import build_environment
@@ -252,7 +253,8 @@ def create_app(settings: Settings, extra_modules: tuple[CivicModule, ...] = ()) 
         state=State({"settings": settings, "modules": modules, "oidc_client": oidc_client,
                      "search": backend_for(settings)}),
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment)),
-        middleware=[session_config.middleware, DefineMiddleware(RequestContextMiddleware, load_user=load_user)],
+        middleware=[DefineMiddleware(PageCacheMiddleware, settings=settings, csrf_config=csrf_config),
+                    session_config.middleware, DefineMiddleware(RequestContextMiddleware, load_user=load_user)],
         csrf_config=csrf_config,
         openapi_config=OpenAPIConfig(title="Ashyq API", version="1", path="/schema",
                                      render_plugins=[JsonRenderPlugin()], create_examples=False),

@@ -31,7 +31,12 @@ def _run(settings: Settings, work: Callable[[], Awaitable]):
 
     os.environ.setdefault("PICCOLO_CONF", "civic.piccolo_conf")
     open_database(settings)
-    return asyncio.run(work())
+    try:
+        return asyncio.run(work())
+    finally:  # a command may have written: pages kept by running servers are rendered again
+        from civic.web.page_cache import mark_changed
+
+        mark_changed(settings.data_dir)
 
 
 def _progress() -> Progress:

@@ -36,6 +36,7 @@ class Settings:
     modules: tuple[str, ...] | None = None  # None: every module found in modules/
     password_hash_profile: str = "default"  # "cheapest" in tests only
     rate_limits: bool = True
+    page_cache_seconds: int = 30  # anonymous pages kept at most this long; 0 turns it off
     debug: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -128,6 +129,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if profile not in ("default", "cheapest"):
         raise SettingsError("CIVIC_PASSWORD_HASH_PROFILE: expected 'default' or 'cheapest'")
 
+    cache_value = env.get("CIVIC_PAGE_CACHE_SECONDS", "30").strip()
+    if not cache_value.isdigit() or int(cache_value) > 3600:
+        raise SettingsError(f"CIVIC_PAGE_CACHE_SECONDS: expected whole seconds from 0 to 3600, got {cache_value!r}")
+
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -144,5 +149,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         modules=modules,
         password_hash_profile=profile,
         rate_limits=env.get("CIVIC_RATE_LIMITS", "on") != "off",
+        page_cache_seconds=int(cache_value),
         debug=env.get("CIVIC_DEBUG", "") == "1",
     )

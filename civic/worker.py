@@ -77,4 +77,8 @@ async def run_round(settings: Settings, schedule: Schedule, now: datetime | None
         except Exception as exc:
             log.exception("job %s failed", job.name)
             results[job.name] = repr(exc)
+    if any(value for value in results.values()):  # something was written: pages may differ now
+        from civic.web.page_cache import mark_changed
+
+        mark_changed(settings.data_dir)
     return results

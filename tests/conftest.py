@@ -11,6 +11,7 @@ os.environ["CIVIC_DATA_DIR"] = _data_dir
 os.environ.setdefault("CIVIC_SECRET_KEY", "test-secret-key-that-is-long-enough-for-aes-0123456789")
 os.environ["CIVIC_PASSWORD_HASH_PROFILE"] = "cheapest"
 os.environ["CIVIC_RATE_LIMITS"] = "on"
+os.environ.setdefault("CIVIC_PAGE_CACHE_SECONDS", "0")  # tests that read right after a direct write; tests/core/test_page_cache.py turns it on
 os.environ["PICCOLO_CONF"] = "civic.piccolo_conf"
 
 import pytest  # noqa: E402
