@@ -287,9 +287,9 @@ async def _full_context(request: Request, state: State, appeal: dict, *, errors:
         context["organisations"] = [o for o in await _organisation_choices() if o["id"] not in taken]
         names = [n for n in (appeal.get("citizen_name"), appeal.get("applicant_name")) if n]
         context["draft"] = {
-            "public_title": appeal["public_title"] or services.redact(appeal["title"], names),
-            "public_body": appeal["public_body"] or services.redact(appeal["body"], names),
-            "public_answer": appeal["public_answer"] or services.redact(appeal.get("answer") or "", names),
+            "public_title": appeal["public_title"] or services.redact(appeal["title"], names, appeal.get("applicant_contact") or ""),
+            "public_body": appeal["public_body"] or services.redact(appeal["body"], names, appeal.get("applicant_contact") or ""),
+            "public_answer": appeal["public_answer"] or services.redact(appeal.get("answer") or "", names, appeal.get("applicant_contact") or ""),
             **(values or {}),
         }
     return context

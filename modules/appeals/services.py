@@ -346,10 +346,42 @@ async def allocate_number(prefix: str, year: int) -> str:
     return format_number(prefix, year, rows[0]["last_number"])
 
 
-def personal_data_found(text: str, names: list[str] = ()) -> list[str]:
-    """What in ``text`` looks like personal data: e-mail addresses, phone numbers, IINs and
-    the applicant's names (the words of them, three letters or longer)."""
+_TOKEN_RE = re.compile(r"\w+")
+
+
+def _contact_spans(text: str, contact: str) -> list[tuple[int, int]]:
+    """Where ``text`` repeats the applicant's contact (a postal address, usually): runs of two or
+    more of its words in its order, one of them with a digit ("street 14", "flat 9"). A street
+    named alone is not personal (appeals are often about a street); a house or flat number with it is."""
+    wanted = [m.group().casefold() for m in _TOKEN_RE.finditer(contact or "")]
+    if len(wanted) < 2:
+        return []
+    tokens = list(_TOKEN_RE.finditer(text or ""))
+    words = [m.group().casefold() for m in tokens]
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(words):
+        best = 0
+        for k in range(len(wanted)):
+            length = 0
+            while i + length < len(words) and k + length < len(wanted) and words[i + length] == wanted[k + length]:
+                length += 1
+            if length >= 2 and any(any(c.isdigit() for c in w) for w in words[i:i + length]):
+                best = max(best, length)
+        if best:
+            spans.append((tokens[i].start(), tokens[i + best - 1].end()))
+            i += best
+        else:
+            i += 1
+    return spans
+
+
+def personal_data_found(text: str, names: list[str] = (), contact: str = "") -> list[str]:
+    """What in ``text`` looks like personal data: e-mail addresses, phone numbers, IINs, the
+    applicant's names (the words of them, three letters or longer) and their postal address."""
     found = []
+    if _contact_spans(text, contact):
+        found.append("address")
     if EMAIL_RE.search(text or ""):
         found.append("e-mail")
     if PHONE_RE.search(text or ""):
@@ -367,10 +399,13 @@ def personal_data_found(text: str, names: list[str] = ()) -> list[str]:
     return found
 
 
-def redact(text: str, names: list[str] = ()) -> str:
-    """A first draft of the public text: e-mails, phone numbers, IINs and the applicant's
-    names replaced by […]. Officials read and correct it before publishing."""
-    text = EMAIL_RE.sub(REDACTED, text or "")
+def redact(text: str, names: list[str] = (), contact: str = "") -> str:
+    """A first draft of the public text: e-mails, phone numbers, IINs, the applicant's
+    names and postal address replaced by […]. Officials read and correct it before publishing."""
+    text = text or ""
+    for start, end in reversed(_contact_spans(text, contact)):
+        text = text[:start] + REDACTED + text[end:]
+    text = EMAIL_RE.sub(REDACTED, text)
     text = PHONE_RE.sub(REDACTED, text)
     text = IIN_RE.sub(REDACTED, text)
     for name in names:
@@ -1039,8 +1074,8 @@ async def set_consent(citizen: dict, appeal_id: int, consent: bool) -> None:
 
 async def publish(actor: dict, appeal_id: int, *, public_title: str, public_body: str, public_answer: str = "") -> None:
     """Publish the appeal (and its answer) in the words an official checked: only with the
-    citizen's consent, and only text without e-mail addresses, phone numbers, IINs or the
-    applicant's name. Only this text reaches the search index and the status page."""
+    citizen's consent, and only text without e-mail addresses, phone numbers, IINs, the
+    applicant's name or postal address. Only this text reaches the search index and the status page."""
     public_title = " ".join((public_title or "").split())
     public_body = (public_body or "").strip()
     public_answer = (public_answer or "").strip()
@@ -1056,7 +1091,7 @@ async def publish(actor: dict, appeal_id: int, *, public_title: str, public_body
                                   N_("Describe the problem in %(low)s to %(high)s characters."))
         for field, value in (("public_title", public_title), ("public_body", public_body),
                              ("public_answer", public_answer)):
-            found = personal_data_found(value, _names(appeal))
+            found = personal_data_found(value, _names(appeal), appeal.get("applicant_contact") or "")
             if found:
                 raise AppealError(N_("This text still contains personal data (%(what)s). Replace it with […] "
                                      "before publishing."), field, what=", ".join(found))

@@ -45,6 +45,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from piccolo.columns.combination import WhereRaw
 
+from civic import pending
 from civic.accounts.services import audit, over_rate_limit
 from civic.accounts.tables import Membership, Role, User
 from civic.accounts.verification import Level
@@ -1027,6 +1028,7 @@ class SignatureWriter:
                                           context=contextvars.Context())
         self.batches = 0
         self.written = 0
+        self.left_for_after: dict[asyncio.Future, frozenset[str]] = {}
 
     def alive(self) -> bool:
         return not self.task.done() and self.loop is asyncio.get_running_loop()
@@ -1035,7 +1037,13 @@ class SignatureWriter:
         future = self.loop.create_future()
         self.pending.append((request, future))
         self.wakeup.set()
-        return await future
+        try:
+            return await future
+        finally:
+            # what the batch left for after the response (search changes, mail) is the caller's
+            # request's to apply: the writer runs in a context of its own
+            for kind in self.left_for_after.pop(future, ()):
+                pending.mark(kind)
 
     async def _run(self) -> None:
         try:
@@ -1098,6 +1106,7 @@ class SignatureWriter:
             engine.current_transaction.reset(token)
 
     async def _write(self, batch: list[tuple[SignRequest, asyncio.Future]]) -> None:
+        pending.start_request()
         try:
             async with self._transaction():
                 results = await apply_batch([request for request, _ in batch])
@@ -1111,8 +1120,11 @@ class SignatureWriter:
             results = [exc]
         self.batches += 1
         self.written += len(batch)
+        marked = frozenset(kind for kind in (pending.MAIL, pending.SEARCH) if pending.is_marked(kind))
         for (_, future), result in zip(batch, results):
             if not future.done():
+                if marked:
+                    self.left_for_after[future] = marked
                 future.set_result(result)
 
 

@@ -547,3 +547,15 @@ async def test_personal_data_export_lists_appeals(quiet_settings, world):
     assert [a["number"] for a in data["appeals"]] == [appeal["number"]]
     assert data["appeals"][0]["body"] == appeal["body"]
     assert data["reception_bookings"] == []
+
+
+def test_the_applicants_postal_address_counts_as_personal_data():
+    contact = "Zheltoksan street 14, flat 9, Almaty"
+    text = "The caller at Zheltoksan street 14, flat 9 has had no hot water since Monday."
+    assert "address" in services.personal_data_found(text, [], contact)
+    drafted = services.redact(text, [], contact)
+    assert "14" not in drafted and "flat 9" not in drafted and "Zheltoksan" not in drafted
+    assert drafted.startswith("The caller at [") and drafted.endswith("has had no hot water since Monday.")
+    # the street alone is where the problem is, not who the caller is
+    assert services.personal_data_found("The pavement on Zheltoksan street is broken.", [], contact) == []
+    assert services.personal_data_found(text, [], "") == []
