@@ -83,11 +83,11 @@ def serve(kind: str, template_dir: str) -> None:
 
 
 class Server:
-    def __init__(self, kind: str, template_dir: Path):
+    def __init__(self, kind: str, template_dir: Path, env: dict[str, str] | None = None):
         self.kind = kind
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bench.home", "--serve", kind, "--template-dir", str(template_dir)],
-            cwd=ROOT, stdout=subprocess.PIPE, text=True)
+            cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
         line = self.process.stdout.readline()
         if not line.startswith("PORT "):
             self.stop()
