@@ -1,0 +1,90 @@
+"""Delphi: experts of a working group answer in rounds, anonymously, until they converge; the
+akimat gets a justified, reproducible forecast or recommendation (DOMAIN.md §3 "Delphi method
+for working groups", report lines 1861–1953; foresight, lines 1698–1736).
+
+What the module offers, in one place:
+
+* pages under ``/delphi`` — published studies for everyone; for an organiser of a working
+  group: creating a study (classic, foresight with a roadmap, critical technologies), inviting
+  the panel by e-mail, the questionnaire of each round (numeric estimate, scale 1–9 or 1–5,
+  probability, year of an event, ranking, free text), and the round's lifecycle draft → open →
+  closed → analysed → next round; for an expert: accepting the invitation and answering a round
+  (draft saved, answers justified) with the group's feedback from the previous round — median,
+  quartiles, IQR, histogram, their own answer and the anonymised justifications, those outside
+  the interquartile range first;
+* the results of a study: convergence across rounds (SVG chart and table), consensus state per
+  question, minority justifications, the roadmap of a foresight study; a CSV of anonymised
+  answers by round and a printable report; published results are public and searchable;
+* anonymity by construction (``tables`` explains the pseudonyms): organisers see response rates,
+  never who answered what; statistics are withheld below 3 answers;
+* a JSON API under ``/api/v1/delphi`` with the aggregates of published studies;
+* periodic jobs for ``civic worker``: close rounds at their deadline and remind experts who
+  have not yet answered two days before it;
+* search documents for published studies (aggregates only), demo data, and an expert's part of
+  their personal data export.
+"""
+
+from civic.engagement.levels import CONSULT
+from civic.i18n.runtime import N_
+from civic.modules import CivicModule, NavEntry
+from civic.notify.services import register_topic
+
+
+def _router():
+    from modules.delphi.routes import router
+
+    return router()
+
+
+def _api_router():
+    from modules.delphi.api import router
+
+    return router()
+
+
+async def _load_demo(settings, progress) -> None:
+    from modules.delphi.demo import load_demo
+
+    await load_demo(settings, progress)
+
+
+async def _personal_data(user_id: int) -> dict:
+    from modules.delphi.services import personal_data
+
+    return await personal_data(user_id, None)
+
+
+def _search_documents():
+    from modules.delphi.search import search_documents
+
+    return search_documents()
+
+
+async def _close_rounds(settings) -> int:
+    from modules.delphi.services import close_due_rounds
+
+    return await close_due_rounds()
+
+
+async def _remind(settings) -> int:
+    from modules.delphi.services import send_reminders
+
+    return await send_reminders(settings)
+
+
+register_topic("delphi", N_("Delphi studies you take part in"))
+
+module = CivicModule(
+    slug="delphi",
+    title=N_("Delphi studies"),
+    piccolo_app="modules.delphi.piccolo_app",
+    router=_router,
+    api_router=_api_router,
+    nav=(NavEntry(N_("Delphi studies"), "/delphi"),),
+    levels=(CONSULT,),
+    roles=("organiser", "expert", "administrator"),
+    search_documents=_search_documents,
+    load_demo=_load_demo,
+    personal_data=_personal_data,
+    periodic_jobs=(("close_due_rounds", 300, _close_rounds), ("remind_experts", 3600, _remind)),
+)
