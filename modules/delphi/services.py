@@ -339,19 +339,21 @@ def _clean(value: str, length: tuple[int, int], msgid: str, field: str) -> str:
 
 
 def _number(value, msgid: str, field: str, *, low: float | None = None, high: float | None = None,
-            optional: bool = True) -> float | None:
+            optional: bool = True, message: dict | None = None) -> float | None:
+    """A number from a form field within [low, high]; ``message`` fills the msgid's placeholders."""
+    message = message or {}
     if value in (None, ""):
         if optional:
             return None
-        raise DelphiError(msgid, field)
+        raise DelphiError(msgid, field, **message)
     try:
         number = float(str(value).replace(",", ".").replace("\u00a0", "").replace(" ", ""))
     except ValueError:
-        raise DelphiError(msgid, field) from None
+        raise DelphiError(msgid, field, **message) from None
     if number != number or number in (float("inf"), float("-inf")):
-        raise DelphiError(msgid, field)
+        raise DelphiError(msgid, field, **message)
     if (low is not None and number < low) or (high is not None and number > high):
-        raise DelphiError(msgid, field)
+        raise DelphiError(msgid, field, **message)
     return number
 
 
@@ -376,7 +378,8 @@ async def create_study(user: dict, *, organisation_id: int | None, title: str, p
     if HORIZONS[kind]:
         low, high = HORIZONS[kind]
         horizon = _number(horizon_year, N_("Give the horizon as a year %(low)s to %(high)s years ahead."),
-                          "horizon_year", low=today.year + low, high=today.year + high, optional=False)
+                          "horizon_year", low=today.year + low, high=today.year + high, optional=False,
+                          message={"low": low, "high": high})
         if horizon is None or not float(horizon).is_integer():
             raise DelphiError(N_("Give the horizon as a year %(low)s to %(high)s years ahead."), "horizon_year",
                               low=low, high=high)

@@ -39,6 +39,9 @@ async def test_only_organisers_start_studies_and_bad_input_changes_nothing(world
         with pytest.raises(services.DelphiError):
             await new_study(world, **bad)
     assert await Study.count() == before
+    with pytest.raises(services.DelphiError) as refused:
+        await new_study(world, kind="foresight", horizon="soon")
+    assert str(refused.value) == "Give the horizon as a year 25 to 30 years ahead."  # the message is whole
     study = await new_study(world, kind="foresight", horizon=services.now_utc().year + 27)
     assert study["horizon_year"] and study["state"] == "draft"
     assert (await services.latest_round(study["id"]))["state"] == "draft"
