@@ -33,6 +33,7 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 PASS_THROUGH_PREFIXES = ("/api/", "/static/", "/schema", "/healthz")
 MAX_PAGES = 512
 MAX_PAGE_BYTES = 512 * 1024
+MAX_TOTAL_BYTES = 32 * 1024 * 1024  # per process; the least recently served pages go first
 TOKEN_MARK = b"\x00csrf\x00"
 
 
@@ -88,6 +89,7 @@ class PageCacheMiddleware:
         self.mark = ChangeMark(settings.data_dir)
         self.csrf = csrf_config
         self.pages: OrderedDict[tuple, _Page] = OrderedDict()
+        self.total_bytes = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -155,10 +157,14 @@ class PageCacheMiddleware:
             body = body.replace(token.encode("latin-1"), TOKEN_MARK)
         elif TOKEN_MARK in body:
             return
+        previous = self.pages.pop(key, None)
+        if previous is not None:
+            self.total_bytes -= len(previous.body)
         self.pages[key] = _Page(mark, time.monotonic(), state["headers"], body)
-        self.pages.move_to_end(key)
-        while len(self.pages) > MAX_PAGES:
-            self.pages.popitem(last=False)
+        self.total_bytes += len(body)
+        while len(self.pages) > MAX_PAGES or self.total_bytes > MAX_TOTAL_BYTES:
+            _, dropped = self.pages.popitem(last=False)
+            self.total_bytes -= len(dropped.body)
 
     async def _serve(self, page: _Page, request_headers: dict[bytes, bytes], send: Send) -> None:
         headers = list(page.headers)

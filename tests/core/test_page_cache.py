@@ -135,3 +135,13 @@ def test_the_setting_is_checked():
         with pytest.raises(SettingsError, match="CIVIC_PAGE_CACHE_SECONDS"):
             load_settings({"CIVIC_DATA_DIR": "/tmp/ashyq-settings-check", "CIVIC_PAGE_CACHE_SECONDS": bad,
                            "CIVIC_SECRET_KEY": "x" * 40})
+
+
+async def test_memory_stays_within_its_budget(cached_app, monkeypatch):
+    from civic.web import page_cache
+
+    monkeypatch.setattr(page_cache, "MAX_TOTAL_BYTES", 1)  # no page fits: each is dropped at once
+    async with visitor(cached_app) as reader:
+        await reader.get("/probe")
+        await reader.get("/probe")
+    assert board["renders"] == 2
