@@ -100,6 +100,13 @@ def write_transaction(engine: Engine):
     return engine.transaction()
 
 
+def is_unique_violation(exc: BaseException) -> bool:
+    """A unique index refused the write (asyncpg's UniqueViolationError, sqlite3's IntegrityError):
+    another request wrote the same thing first."""
+    name = type(exc).__name__
+    return name in ("UniqueViolationError", "IntegrityError") or "UNIQUE constraint" in str(exc)
+
+
 @asynccontextmanager
 async def atomic(engine: Engine):
     async with write_transaction(engine) as transaction:

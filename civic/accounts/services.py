@@ -182,7 +182,21 @@ def _claim_is_true(value: object) -> bool:
 
 async def login_with_oidc(claims: dict, territory_code_claim: str = "residence", language: str = "kk") -> dict:
     """First login creates or links the account by verified e-mail; a territory claim marks
-    the person a verified resident of that territory. A refusal (AccountError) changes nothing."""
+    the person a verified resident of that territory. A refusal (AccountError) changes nothing.
+
+    Two first sign-ins of one person at once (two tabs, a double click) both find no account;
+    the second to create it meets the unique index and, run again, finds the first's."""
+    from civic.db import is_unique_violation
+
+    try:
+        return await _login_with_oidc(claims, territory_code_claim, language)
+    except Exception as exc:
+        if not is_unique_violation(exc):
+            raise
+        return await _login_with_oidc(claims, territory_code_claim, language)
+
+
+async def _login_with_oidc(claims: dict, territory_code_claim: str, language: str) -> dict:
     from civic.territory.tables import Territory
 
     subject = str(claims.get("sub") or "")[:255]

@@ -27,7 +27,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from civic.accounts.tables import Membership, User
-from civic.db import write_transaction
+from civic.db import is_unique_violation, write_transaction
 from civic.i18n.runtime import N_
 from civic.notify.services import notify
 from civic.responses import services as responses
@@ -328,9 +328,7 @@ async def _tell(user_id: int, kind: str, title_msgid: str, body_msgid: str, url:
     await notify(user_id, kind, t.gettext(title_msgid) % values, t.gettext(body_msgid) % values, url)
 
 
-def _is_unique_violation(exc: BaseException) -> bool:
-    name = type(exc).__name__
-    return name in ("UniqueViolationError", "IntegrityError") or "UNIQUE constraint" in str(exc)
+_is_unique_violation = is_unique_violation
 
 
 async def book(user: dict, slot_id: int, question: str = "", now: datetime | None = None) -> int:

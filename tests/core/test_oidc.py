@@ -427,3 +427,35 @@ def test_refusal_messages_are_extracted_for_translation():
     for message in (STATE_REFUSED, NOT_VERIFIED, PROVIDER_DOWN, "Sign-in failed",
                     "Signing in was cancelled at the identity provider."):
         assert message in msgids, message
+
+
+async def test_two_first_sign_ins_at_once_make_one_account(database, monkeypatch):
+    """Two tabs finishing their first sign-in together: one account, both signed in to it
+    (on PostgreSQL the second insert meets the unique index and is run again)."""
+    import asyncio
+    import uuid
+
+    from civic.accounts import services
+    from civic.accounts.services import login_with_oidc
+    from civic.accounts.tables import User
+
+    real_lookup, arrived = services.user_by_email, []
+
+    async def lookup_together(email):
+        # both sign-ins look for the account before either creates it (where the database
+        # lets them: SQLite's write lock makes the second wait for the first instead)
+        found = await real_lookup(email)
+        arrived.append(email)
+        for _ in range(30):
+            if len(arrived) >= 2:
+                break
+            await asyncio.sleep(0.01)
+        return found
+
+    monkeypatch.setattr(services, "user_by_email", lookup_together)
+
+    tag = uuid.uuid4().hex[:10]
+    claims = {"sub": f"twin-{tag}", "email": f"twin-{tag}@example.kz", "email_verified": True, "name": "Twin Tabs"}
+    first, second = await asyncio.gather(login_with_oidc(dict(claims)), login_with_oidc(dict(claims)))
+    assert first["id"] == second["id"]
+    assert await User.count().where(User.email == claims["email"]) == 1
