@@ -27,9 +27,11 @@ import secrets
 import smtplib
 import ssl
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Iterable
 from urllib.parse import unquote, urlparse
 
 from civic import pending
@@ -148,6 +150,62 @@ async def notify(user_id: int, kind: str, title: str, body: str = "", url: str =
         notification.emailed = True
     await notification.save()
     return notification
+
+
+@dataclass(frozen=True)
+class Message:
+    """One notification for :func:`notify_many`."""
+
+    user_id: int
+    kind: str
+    title: str
+    body: str = ""
+    url: str = ""
+
+
+NOTIFY_CHUNK = 500
+
+
+async def notify_many(messages: Iterable[Message]) -> int:
+    """:func:`notify` for many people at once (an official answer sent to thousands of signers):
+    the same rules, in a few queries per 500 people instead of four per person, so the
+    answer's transaction stays short. Returns how many notifications were written."""
+    messages = [m for m in messages]
+    if not messages:
+        return 0
+    user_ids = sorted({m.user_id for m in messages})
+    kinds = sorted({k for m in messages for k in (m.kind, topic_of(m.kind))})
+    people: dict[int, dict] = {}
+    chosen: dict[tuple[int, str], str] = {}
+    for start in range(0, len(user_ids), NOTIFY_CHUNK):
+        chunk = user_ids[start:start + NOTIFY_CHUNK]
+        for row in await User.select(User.id, User.email, User.deleted_at, User.language).where(User.id.is_in(chunk)):
+            people[row["id"]] = row
+        for row in await NotificationPreference.select(
+                NotificationPreference.user, NotificationPreference.kind, NotificationPreference.delivery).where(
+                NotificationPreference.user.is_in(chunk) & NotificationPreference.kind.is_in(kinds)):
+            chosen[(row["user"], row["kind"])] = row["delivery"]
+    notifications: list[Notification] = []
+    mails: list[OutgoingMail] = []
+    for message in messages:
+        person = people.get(message.user_id)
+        if person is None or person["deleted_at"] is not None:
+            continue
+        delivery = (chosen.get((message.user_id, message.kind))
+                    or chosen.get((message.user_id, topic_of(message.kind))) or Delivery.IMMEDIATE)
+        emailed = delivery == Delivery.IMMEDIATE and bool(person["email"])
+        if emailed:
+            mails.append(OutgoingMail(to_address=person["email"], subject=message.title[:300],
+                                      body=_mail_body(person["language"], [(message.title, message.body, message.url)])))
+        notifications.append(Notification(user=message.user_id, kind=message.kind, title=message.title[:300],
+                                          body=message.body, url=message.url[:300], emailed=emailed))
+    for start in range(0, len(notifications), NOTIFY_CHUNK):
+        await Notification.insert(*notifications[start:start + NOTIFY_CHUNK])
+    for start in range(0, len(mails), NOTIFY_CHUNK):
+        await OutgoingMail.insert(*mails[start:start + NOTIFY_CHUNK])
+    if mails:
+        pending.mark(pending.MAIL)
+    return len(notifications)
 
 
 def _mail_body(language: str, items: list[tuple[str, str, str]], intro: str = "") -> str:

@@ -25,7 +25,7 @@ from civic.accounts.tables import Membership, Role, User
 from civic.db import write_transaction
 from civic.engagement.levels import LEVELS
 from civic.i18n.runtime import N_
-from civic.notify.services import notify
+from civic.notify.services import Message, notify, notify_many
 from civic.responses import services as responses
 from civic.responses.tables import OfficialResponse
 from civic.runtime import current_engine
@@ -1025,14 +1025,17 @@ async def on_answer(response: OfficialResponse) -> None:
     people = await audience(idea_id, {idea["author"]})
     languages = {r["id"]: r["language"] for r in await User.select(User.id, User.language).where(
         User.id.is_in(people or [-1]))}
+    summary = plain_summary(response.answer or "", 1000)
+    messages = []
     for user_id in people:
         language = languages.get(user_id) or "kk"
         t = translator(language)
         name = organisation.get(f"name_{language}") or organisation.get("name_kk", "")
-        await notify(user_id, "ideas.answered",
-                     t.gettext("%(organisation)s answered “%(title)s”") % {"organisation": name,
-                                                                           "title": idea["title"]},
-                     plain_summary(response.answer or "", 1000), f"/ideas/{idea_id}#answer")
+        messages.append(Message(user_id, "ideas.answered",
+                                t.gettext("%(organisation)s answered “%(title)s”") % {"organisation": name,
+                                                                                      "title": idea["title"]},
+                                summary, f"/ideas/{idea_id}#answer"))
+    await notify_many(messages)  # every supporter, in a few queries
     if idea["visibility"] == VISIBLE:
         await _reindex_idea(idea_id)
 

@@ -51,7 +51,7 @@ from civic.accounts.tables import Membership, Role, User
 from civic.accounts.verification import Level
 from civic.db import write_transaction
 from civic.i18n.runtime import N_
-from civic.notify.services import notify
+from civic.notify.services import Message, notify_many
 from civic.responses import services as responses
 from civic.responses.tables import OfficialResponse
 from civic.responses.workdays import add_calendar_months, add_working_days, working_days_between
@@ -1838,6 +1838,7 @@ async def _tell(user_ids: list[int], kind: str, title_msgid: str, body_msgid: st
         chunk = user_ids[start:start + 500]
         languages.update({r["id"]: r["language"] for r in await User.select(User.id, User.language).where(
             User.id.is_in(chunk))})
+    messages = []
     for user_id in user_ids:
         language = languages.get(user_id) or "kk"
         t = translator(language)
@@ -1852,7 +1853,8 @@ async def _tell(user_ids: list[int], kind: str, title_msgid: str, body_msgid: st
                 value = _long_date(value, language)
             values[key.removesuffix("_msgid")] = value
         body = t.gettext(body_msgid) % values if body_msgid else values.get("body", "")
-        await notify(user_id, kind, t.gettext(title_msgid) % values, body.strip(), url)
+        messages.append(Message(user_id, kind, t.gettext(title_msgid) % values, body.strip(), url))
+    await notify_many(messages)  # every signer of an answered petition, in a few queries
 
 
 async def _reindex(petition_id: int) -> None:

@@ -199,3 +199,24 @@ async def test_abandoned_claim_is_taken_over(database, settings, tmp_path):
     rows = {row["subject"]: row for row in await mails_to(user.email)}
     assert rows["Stuck"]["sent_at"] is not None  # the dead sender's row went out
     assert rows["Held"]["sent_at"] is None  # a live sender's row is left to it
+
+
+async def test_notify_many_follows_each_persons_choices(database):
+    """The bulk path used when an answer goes to thousands of signers gives what notify() gives."""
+    from datetime import datetime, timezone
+
+    immediate, daily, off, gone = [await make_user() for _ in range(4)]
+    await services.set_preference(daily.id, "petitions", Delivery.DAILY)  # the topic decides
+    await services.set_preference(off.id, "petitions.answered", Delivery.OFF)
+    await User.update({User.deleted_at: datetime.now(timezone.utc)}).where(User.id == gone.id)
+    written = await services.notify_many(
+        [services.Message(u.id, "petitions.answered", "Answered", "The answer", "/petitions/x")
+         for u in (immediate, daily, off, gone)])
+    assert written == 3
+    for person, mails in ((immediate, 1), (daily, 0), (off, 0), (gone, 0)):
+        assert len(await mails_to(person.email)) == mails
+    notes = {r["user"]: r for r in await Notification.select().where(
+        Notification.user.is_in([immediate.id, daily.id, off.id, gone.id]))}
+    assert set(notes) == {immediate.id, daily.id, off.id}
+    assert notes[immediate.id]["emailed"] is True and notes[daily.id]["emailed"] is False
+    assert await services.notify_many([]) == 0
