@@ -170,10 +170,12 @@ async def after_write(request: Request) -> None:
 
 async def start_search(app: Litestar) -> None:
     """Configure the index (one backend per process); an engine that is down at start is
-    tolerated: searches answer "unavailable" and writes wait in the outbox."""
-    from search.service import start
+    tolerated: searches answer "unavailable" and writes wait in the outbox. An index emptied by
+    a schema change is rebuilt in the background."""
+    from search.service import rebuild_if_needed, start
 
-    await start(app.state.search)
+    if await start(app.state.search):
+        rebuild_if_needed(app.state.search, app.state.modules)
 
 
 async def stop_search(app: Litestar) -> None:

@@ -104,6 +104,15 @@ class SearchBackend(abc.ABC):
     def close(self) -> None:
         """Release resources (the embedded writer); the backend stays usable."""
 
+    @property
+    def needs_rebuild(self) -> bool:
+        """Whether the index was found unusable and emptied on opening (the embedded index of an
+        older schema): the app then rebuilds it from the database."""
+        return False
+
+    def rebuilt(self) -> None:
+        """The rebuild asked for by :attr:`needs_rebuild` has finished."""
+
     # ------------------------------------------------------------ engine-specific finding
 
     @abc.abstractmethod

@@ -18,13 +18,25 @@ Schema (one tantivy document per :class:`~search.documents.Document`):
 ``all_k``          light stems (:func:`search.text.stem`) of every word of title and body:
                    BM25 on the stem (Kazakh suffixes, Russian inflections) and typos
 ``all_r``          the original title and body through tantivy's Russian Snowball stemmer
+``vocab_k``        on vocabulary entries only: one stem of ``all_k`` (stored, raw)
+``vocab_f``        on vocabulary entries only: one folded word of ``all_f`` (stored, raw)
 =================  =====================================================================
+
+The vocabulary: besides one tantivy document per Document, the index holds one small entry per
+distinct stem and folded word ever indexed (added in the same commit as the document that
+brought the word; removed only by :meth:`EmbeddedBackend.clear`). Typos and prefixes are
+expanded on these entries first, where every posting list is one entry long, and the query then
+reads only the postings of the words found. Running tantivy's Levenshtein automaton on
+``all_k``/``all_f`` themselves would read the postings of every matching word into a bitset
+over the whole index, the exact word included, so its cost would follow the size of the index
+rather than the size of the result. When a typo or prefix matches more than
+``_EXPANSIONS`` words, the automaton runs on the postings as before.
 
 Matching, per query word (every word must match): the same light stem (BM25; the exact word in
 the title boosted), the same Snowball stem; typos within the budget (1 edit from 4 letters, 2
 from 8, counted on the stem as Meilisearch does with the stems it is sent) on the stems; prefix
-on the (loose) stem of 4+ letters (Kazakh suffixes) and, with typos, on the word being typed. Facet counts run on a second thread while the page is found
-(tantivy releases the GIL).
+on the (loose) stem of 4+ letters (Kazakh suffixes) and, with typos, on the word being typed.
+Facet counts run on a second thread while the page is found (tantivy releases the GIL).
 
 Writing: tantivy allows one ``IndexWriter`` per index. This process opens it on the first
 write, holds it behind a lock, commits after every ``index``/``delete`` call and reloads the
@@ -57,12 +69,18 @@ __all__ = ["EmbeddedBackend", "SCHEMA_VERSION"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "ashyq-search-3"
+SCHEMA_VERSION = "ashyq-search-4"
 _VERSION_FILE = "ashyq-schema-version"
 
 TITLE_BOOST = 2.5
 _EXACT, _STEM, _RU, _FUZZY, _PREFIX = 3.0, 2.0, 2.0, 0.6, 0.8
 _PREFIX_TERMS = 256
+#: Up to this many words found for one typo or prefix are queried one by one (their postings
+#: read lazily, skipping ahead to the other words' and the filters' matches); beyond it, as a
+#: set read into a bitset.
+_EXPANSIONS = 64
+#: Words longer than this are not indexed (tantivy's remove_long filter), nor kept as vocabulary.
+_LONGEST_WORD = 60
 _FACET_FIELDS = {"module": "module", "kind": "kind", "territory": "territory_paths",
                  "organisation": "organisation", "status": "status", "level": "level",
                  "lang": "lang", "year": "year"}
@@ -89,7 +107,13 @@ def _schema():
     for name in ("title_f", "all_f", "all_k"):
         sb.add_text_field(name, tokenizer_name="ashyq_folded", index_option="freq")
     sb.add_text_field("all_r", tokenizer_name="ashyq_ru", index_option="freq")
+    for name in _VOCABULARY.values():
+        sb.add_text_field(name, stored=True, tokenizer_name="raw", index_option="basic")
     return sb.build()
+
+
+#: The vocabulary field holding the words of each searched field.
+_VOCABULARY = {"all_k": "vocab_k", "all_f": "vocab_f"}
 
 
 class _Handle:
@@ -105,6 +129,9 @@ class _Handle:
         self.last_write = 0.0
         self.timer: threading.Timer | None = None
         self.schema = _schema()
+        #: True when an index of an older schema was found and emptied on opening: the app
+        #: rebuilds it from the database (search.service.start).
+        self.recreated = False
         self.index = self._open()
 
     def _open(self) -> Index:
@@ -113,7 +140,8 @@ class _Handle:
         existing = any(p.name == "meta.json" for p in self.path.iterdir())
         if existing and (not marker.exists() or marker.read_text().strip() != SCHEMA_VERSION):
             log.warning("search index at %s has another schema: recreating it empty "
-                        "(run `civic search reindex`)", self.path)
+                        "(the app rebuilds it on start; or run `civic search reindex`)", self.path)
+            self.recreated = True
             for p in self.path.iterdir():
                 if p.is_dir():
                     shutil.rmtree(p)
@@ -125,7 +153,7 @@ class _Handle:
             raise SearchUnavailable(f"cannot open the search index at {self.path}: {exc}") from exc
         marker.write_text(SCHEMA_VERSION + "\n")
         index.register_tokenizer("ashyq_folded", TextAnalyzerBuilder(Tokenizer.whitespace())
-                                 .filter(Filter.remove_long(60)).build())
+                                 .filter(Filter.remove_long(_LONGEST_WORD)).build())
         index.register_tokenizer("ashyq_ru", ru_analyzer(Tokenizer, Filter, TextAnalyzerBuilder))
         return index
 
@@ -279,8 +307,12 @@ class EmbeddedBackend(SearchBackend):
 
     # ------------------------------------------------------------ writes
 
-    def _tantivy_doc(self, doc: Document) -> tantivy.Document:
+    def _tantivy_doc(self, doc: Document, vocabulary: dict[str, set[str]]) -> tantivy.Document:
+        """The tantivy document; its words and stems are added to ``vocabulary``."""
         title_f, body_f = folded_words(doc.title), folded_words(doc.body)
+        folded = [w for w in title_f + body_f if len(w) < _LONGEST_WORD]
+        vocabulary["all_f"].update(folded)
+        vocabulary["all_k"].update(stem(w) for w in folded)
         t = tantivy.Document()
         t.add_bytes("payload", _encode(doc))
         t.add_text("id", doc.id)
@@ -302,15 +334,28 @@ class EmbeddedBackend(SearchBackend):
             latest[doc.id] = doc
         if not latest:
             return
-        built = [self._tantivy_doc(d) for d in latest.values()]
+        vocabulary: dict[str, set[str]] = {field: set() for field in _VOCABULARY}
+        built = [self._tantivy_doc(d, vocabulary) for d in latest.values()]
+        handle = self._handle
 
         def work(writer):
             for doc_id in latest:
                 writer.delete_documents_by_term("id", doc_id)
             for t in built:
                 writer.add_document(t)
+            # Holding the writer, no other process commits: a reader reloaded now knows every
+            # word already in the vocabulary.
+            handle.index.reload()
+            searcher = handle.index.searcher()
+            for field, found in vocabulary.items():
+                entry_field = _VOCABULARY[field]
+                for word in found:
+                    if word and not searcher.doc_freq(entry_field, word):
+                        entry = tantivy.Document()
+                        entry.add_text(entry_field, word)
+                        writer.add_document(entry)
 
-        self._handle.write(work)
+        handle.write(work)
 
     def delete(self, ids: Iterable[str]) -> None:
         ids = list(dict.fromkeys(ids))
@@ -342,8 +387,17 @@ class EmbeddedBackend(SearchBackend):
         except Exception:  # noqa: BLE001
             return False
 
+    @property
+    def needs_rebuild(self) -> bool:
+        """Whether the index was emptied on opening (another schema) and awaits a rebuild."""
+        return self._handle.recreated
+
+    def rebuilt(self) -> None:
+        self._handle.recreated = False
+
     def count(self) -> int:
-        return self._handle.index.searcher().num_docs
+        searcher = self._handle.index.searcher()  # Documents only, not vocabulary entries
+        return searcher.search(Query.exists_query("id"), limit=1, count=True).count or 0
 
     def all_ids(self) -> list[str]:
         searcher = self._handle.index.searcher()
@@ -355,7 +409,7 @@ class EmbeddedBackend(SearchBackend):
         """Everything one query word may match (see the module docstring): exact words score
         with BM25 (title boosted), stems, typos and prefixes add a smaller share."""
         schema = self._handle.schema
-        term, fuzzy, boost = Query.term_query, Query.fuzzy_term_query, Query.boost_query
+        term, boost = Query.term_query, Query.boost_query
         subs = [boost(term(schema, "title_f", t.word), _EXACT * TITLE_BOOST),
                 boost(term(schema, "all_k", t.stem), _STEM)]
         if t.ru:
@@ -364,12 +418,43 @@ class EmbeddedBackend(SearchBackend):
         # "автобусы"); all_k holds the stem of every word. The budget follows the stem's length,
         # as in Meilisearch, which is queried with the stems.
         if t.stem_budget:
-            subs.append(boost(fuzzy(schema, "all_k", t.stem, distance=t.stem_budget), _FUZZY))
-        if t.last:  # the word being typed: prefix, with typos
-            subs.append(boost(fuzzy(schema, "all_f", t.pstem, distance=t.stem_budget, prefix=True), _PREFIX))
-        elif len(t.pstem) >= MIN_STEM:  # Kazakh suffixes: words starting with the stem
+            subs.extend(self._typo_query(searcher, "all_k", t.stem, t.stem_budget, False, _FUZZY,
+                                         lambda word: word == t.stem))
+        if t.last and t.stem_budget:  # the word being typed: prefix, with typos
+            subs.extend(self._typo_query(searcher, "all_f", t.pstem, t.stem_budget, True, _PREFIX,
+                                         lambda word: stem(word) == t.stem))
+        elif t.last or len(t.pstem) >= MIN_STEM:  # prefix: Kazakh suffixes, the word being typed
             subs.extend(self._prefix_query(t, searcher))
         return Query.boolean_query([(Occur.Should, q) for q in subs])
+
+    def _typo_query(self, searcher, field: str, text: str, distance: int, prefix: bool,
+                    boost: float, found_already) -> list[Query]:
+        """The words of ``field`` within ``distance`` edits of ``text`` (or starting with such a
+        word, when ``prefix``), less those ``found_already`` by the word's other clauses; one
+        constant score, as tantivy gives its fuzzy query. Found in the vocabulary entries."""
+        schema = self._handle.schema
+        entry_field = _VOCABULARY[field]
+        hits = searcher.search(Query.fuzzy_term_query(schema, entry_field, text, distance=distance, prefix=prefix),
+                               limit=_EXPANSIONS + 1, count=False).hits
+        if len(hits) > _EXPANSIONS:
+            return [Query.boost_query(Query.fuzzy_term_query(schema, field, text, distance=distance, prefix=prefix),
+                                      boost)]
+        found = [searcher.doc(address)[entry_field][0] for _, address in hits]
+        return self._one_of(field, [word for word in found if not found_already(word)], boost)
+
+    def _one_of(self, field: str, words_: list[str], boost: float) -> list[Query]:
+        """Documents holding any of the words, scored ``boost``: a few words one by one, many
+        as a set."""
+        if not words_:
+            return []
+        schema = self._handle.schema
+        if len(words_) > _EXPANSIONS:
+            inner = Query.term_set_query(schema, field, words_)
+        elif len(words_) == 1:
+            inner = Query.term_query(schema, field, words_[0])
+        else:
+            inner = Query.boolean_query([(Occur.Should, Query.term_query(schema, field, w)) for w in words_])
+        return [Query.const_score_query(inner, boost)]
 
     def _prefix_query(self, t: QueryTerm, searcher) -> list[Query]:
         """Words starting with the stem, less those with the same stem (the all_k term above
@@ -380,10 +465,7 @@ class EmbeddedBackend(SearchBackend):
         if len(found) > _PREFIX_TERMS:
             return [Query.boost_query(Query.fuzzy_term_query(schema, "all_f", t.pstem, distance=0, prefix=True),
                                       _PREFIX)]
-        others = [term for term, _ in found if stem(term) != t.stem]
-        if not others:
-            return []
-        return [Query.boost_query(Query.term_set_query(schema, "all_f", others), _PREFIX)]
+        return self._one_of("all_f", [term for term, _ in found if stem(term) != t.stem], _PREFIX)
 
     def _filter_queries(self, query: SearchQuery) -> list[Query]:
         schema = self._handle.schema
@@ -406,7 +488,7 @@ class EmbeddedBackend(SearchBackend):
         if text_query is not None:
             clauses.insert(0, (Occur.Must, text_query))
         if not clauses:
-            return Query.all_query()
+            return Query.exists_query("id")  # every Document, no vocabulary entry
         return Query.boolean_query(clauses)
 
     def _load(self, searcher, hits) -> list[tuple[Document, float | None]]:

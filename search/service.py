@@ -259,6 +259,32 @@ async def start(backend: SearchBackend) -> bool:
     return True
 
 
+_REBUILDS: set[asyncio.Task] = set()
+
+
+def rebuild_if_needed(backend: SearchBackend, modules: Iterable[CivicModule]) -> asyncio.Task | None:
+    """An index emptied on opening (an embedded index of an older schema, after an upgrade) is
+    rebuilt from the database in the background while the site serves, so that nobody has to
+    remember ``civic search reindex``."""
+    if not backend.needs_rebuild:
+        return None
+    modules = list(modules)
+
+    async def run() -> None:
+        try:
+            report = await rebuild(backend, modules)
+        except Exception:  # noqa: BLE001 - the site keeps serving; the command can finish it
+            log.exception("rebuilding the search index failed; run `civic search reindex`")
+            return
+        backend.rebuilt()
+        log.info("search index rebuilt after a schema change: %s documents", report.in_index)
+
+    task = asyncio.get_running_loop().create_task(run())
+    _REBUILDS.add(task)
+    task.add_done_callback(_REBUILDS.discard)
+    return task
+
+
 async def stop(backend: SearchBackend) -> None:
     try:
         await asyncio.to_thread(backend.close)

@@ -49,8 +49,9 @@ def test_embedded_writer_busy_in_another_process(tmp_path):
         with pytest.raises(SearchUnavailable, match="another process"):
             backend.index([make_doc("ideas:1", "Саябақ")])
         assert time.monotonic() - started < 5
-        # reads go on, and see the other process's write
+        # reads go on, and see the other process's write, its words in the vocabulary too
         assert [h.id for h in backend.search(SearchQuery(text="процесс")).hits] == ["ideas:77"]
+        assert [h.id for h in backend.search(SearchQuery(text="прцесс ")).hits] == ["ideas:77"]
     finally:
         other.communicate("\n", timeout=30)
     backend.index([make_doc("ideas:1", "Саябақ")])  # the lock is free again
@@ -81,9 +82,43 @@ def test_embedded_index_with_another_schema_is_recreated(tmp_path):
 
     embedded._HANDLES.clear()  # a new process
     fresh = EmbeddedBackend(path)
-    assert fresh.count() == 0
+    assert fresh.count() == 0 and fresh.needs_rebuild
     fresh.index([make_doc("ideas:1", "Саябақ")])
     assert fresh.count() == 1
+
+
+def test_embedded_vocabulary_entries_are_never_results(tmp_path):
+    """The typo vocabulary lives in the index beside the documents; it is never counted,
+    listed or found as one."""
+    backend = EmbeddedBackend(tmp_path / "search")
+    backend.index([make_doc("ideas:1", "Саябақтағы орындықтар", "Орындықтар сынған"),
+                   make_doc("petitions:2", "Бағдаршам керек", "Мектеп жанында", status="answered")])
+    backend.index([make_doc("ideas:1", "Саябақтағы орындықтар", "Жөнделді")])  # new words, same doc
+    assert backend.count() == 2 and sorted(backend.all_ids()) == ["ideas:1", "petitions:2"]
+    everything = backend.search(SearchQuery(facets=("module", "status", "year")))
+    assert everything.total == 2 and len(everything.hits) == 2
+    assert sum(everything.facets["module"].values()) == 2 and sum(everything.facets["year"].values()) == 2
+    backend.delete(["petitions:2"])
+    assert backend.count() == 1 and backend.search(SearchQuery()).total == 1
+    assert backend.search(SearchQuery(text="бағдаршам")).total == 0
+    backend.clear()
+    assert backend.count() == 0 and backend.search(SearchQuery()).total == 0
+
+
+def test_embedded_typo_with_many_candidate_words_finds_the_same(tmp_path, monkeypatch):
+    """Past ``_EXPANSIONS`` words for one typo or prefix, tantivy's automaton runs on the postings
+    instead of the word list: the same documents are found."""
+    from search import embedded
+
+    backend = EmbeddedBackend(tmp_path / "search")
+    backend.index([make_doc("ideas:1", "Светофор сломан"), make_doc("ideas:2", "Светофоры на перекрёстке"),
+                   make_doc("ideas:3", "Светофорный объект"), make_doc("ideas:4", "Свет в подъезде")])
+    queries = ["светоф", "свтофор", "светофоров", "свеофор ", "светафорный"]
+    expanded = {q: sorted(h.id for h in backend.search(SearchQuery(text=q)).hits) for q in queries}
+    monkeypatch.setattr(embedded, "_EXPANSIONS", 1)
+    automaton = {q: sorted(h.id for h in backend.search(SearchQuery(text=q)).hits) for q in queries}
+    assert expanded == automaton
+    assert expanded["светоф"] == ["ideas:1", "ideas:2", "ideas:3"]
 
 
 def test_meilisearch_unreachable_raises_search_unavailable():

@@ -472,6 +472,32 @@ async def test_rebuild_writes_again_what_changed_while_it_ran(settings, database
     assert titles == [f"{w} новое название"]
 
 
+async def test_an_index_of_an_older_schema_is_rebuilt_on_start(settings, database, tmp_path):
+    """After an upgrade that changes the embedded index's schema, the index opens empty and the
+    app rebuilds it from the database in the background."""
+    from search import embedded
+    from search.embedded import EmbeddedBackend
+    from search.service import rebuild_if_needed, start
+
+    w = word()
+    kept = key()
+    RECORDS[kept] = Record(kept, f"{w} до обновления")
+    path = tmp_path / "search"
+    old = EmbeddedBackend(path)
+    old.index([document_for(RECORDS[kept])])
+    old.close()
+    (path / "ashyq-schema-version").write_text("ashyq-search-0\n")
+    embedded._HANDLES.pop(path.resolve())  # a new process, after the upgrade
+
+    backend = EmbeddedBackend(path)
+    assert await start(backend)
+    assert backend.needs_rebuild and backend.search(SearchQuery(text=w)).total == 0
+    await rebuild_if_needed(backend, [LEDGER])
+    assert [h.id for h in backend.search(SearchQuery(text=w)).hits] == [f"ledger:{kept}"]
+    assert not backend.needs_rebuild and rebuild_if_needed(backend, [LEDGER]) is None
+    backend.close()
+
+
 def test_reindex_and_status_commands(tmp_path):
     """`civic search reindex` and `civic search status` on a fresh site of their own."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIVIC_")}
