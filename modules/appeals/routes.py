@@ -18,6 +18,7 @@ from litestar.datastructures import State, UploadFile
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 
+from civic import uploads
 from civic.accounts.guards import at_least, current_user, signed_in
 from civic.accounts.verification import Level
 from civic.i18n.runtime import N_, current_language, gettext as _, localized
@@ -189,12 +190,12 @@ async def new_form(request: Request) -> Response:
 
 
 async def _uploads(form) -> list[Upload]:
-    uploads = []
+    files = []
     for n in range(1, services.MAX_ATTACHMENTS + 1):
         upload = form.get(f"attachment_{n}")
         if isinstance(upload, UploadFile) and (upload.filename or ""):
-            uploads.append(Upload(upload.filename, await upload.read()))
-    return uploads
+            files.append(Upload(upload.filename, await upload.read()))
+    return files
 
 
 def _form_values(data: dict) -> dict:
@@ -214,7 +215,7 @@ async def _read_form(request: Request) -> tuple[dict, list[Upload]]:
 
 @post("/appeals/new", guards=[confirmed], request_max_body_size=MAX_UPLOAD_BYTES)
 async def file_appeal(request: Request, state: State) -> Response:
-    data, uploads = await _read_form(request)
+    data, files = await _read_form(request)
     values = _form_values(data)
     if text(data, "website"):  # honeypot: a person never fills this hidden field
         return see_other("/appeals")
@@ -222,7 +223,7 @@ async def file_appeal(request: Request, state: State) -> Response:
         appeal = await services.file_appeal(
             state.settings, current_user(request), kind=values["kind"], category=values["category"],
             title=values["title"], body=values["body"], territory_id=values["territory"],
-            publish_consent=values["publish_consent"], attachments=uploads)
+            publish_consent=values["publish_consent"], attachments=files)
     except services.RefilingBlocked as exc:
         return page(request, "appeals/form.html", await _form_context(
             request, values=values, errors={"__all__": _message(exc)}, existing=exc.existing), status_code=409)
@@ -320,17 +321,8 @@ async def attachment(request: Request, state: State, attachment_id: FromPath[int
         raise NotFoundException()
     if not await services.may_see_full(current_user(request), appeal):
         raise PermissionDeniedException()
-    try:
-        data = services.attachment_path(state.settings, row["stored_name"]).read_bytes()
-    except (OSError, ValueError):
-        raise NotFoundException() from None
-    if services.sniff_attachment(data) != row["content_type"]:
-        raise NotFoundException()
-    headers = {"x-content-type-options": "nosniff",
-               "content-disposition": f'attachment; filename="{row["filename"]}"',
-               "cache-control": "private, no-store",
-               "content-security-policy": "default-src 'none'; sandbox"}
-    return Response(data, media_type=row["content_type"], headers=headers)
+    return uploads.file_response(state.settings, "appeals", row["stored_name"], row["content_type"], row["filename"],
+                                 inline=False, public=False)
 
 
 async def _act(request: Request, state: State, number: str, work, success: str, anchor: str = "",
@@ -480,7 +472,7 @@ async def staff_form(request: Request) -> Response:
 @post("/appeals/staff/new", guards=[signed_in], request_max_body_size=MAX_UPLOAD_BYTES)
 async def staff_register(request: Request, state: State) -> Response:
     official = await _require_staff(request)
-    data, uploads = await _read_form(request)
+    data, files = await _read_form(request)
     values = _form_values(data)
     try:
         citizen = None
@@ -494,7 +486,7 @@ async def staff_register(request: Request, state: State) -> Response:
         appeal = await services.file_appeal(
             state.settings, citizen, kind=values["kind"], category=values["category"], title=values["title"],
             body=values["body"], territory_id=values["territory"], publish_consent=values["publish_consent"],
-            attachments=uploads, channel=values["channel"], registered_by=official,
+            attachments=files, channel=values["channel"], registered_by=official,
             applicant_name=values["applicant_name"], applicant_contact=values["applicant_contact"],
             organisation_id=values["organisation"])
     except services.RefilingBlocked as exc:

@@ -29,13 +29,13 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import re
-import secrets
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+from civic import uploads
 from civic.accounts.services import audit, over_rate_limit
 from civic.accounts.tables import Membership, Role
 from civic.db import write_transaction
@@ -132,7 +132,7 @@ APPEALS_PER_HOUR = 5  # per person, online and API
 APPEALS_PER_DAY = 20
 SIMILAR_TITLE = 0.6  # "the same appeal": title words shared (Jaccard), or …
 SIMILAR_TEXT = 0.5  # … words of title and text shared
-ATTACHMENT_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+ATTACHMENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
 STAFF_ROLES = (Role.OFFICIAL, Role.ADMINISTRATOR)
 EXPORT_FORMAT = "ashyq.appeal.eotinish/1"
 
@@ -254,30 +254,17 @@ def same_appeal(a: dict, b: dict) -> bool:
 
 
 def sniff_attachment(data: bytes) -> str | None:
-    """The file's type from its first bytes (never from its name or the browser's word):
-    PDF, JPEG and PNG only."""
-    if data[:5] == b"%PDF-":
-        return "application/pdf"
-    if data[:3] == b"\xff\xd8\xff":
-        return "image/jpeg"
-    if data[:8] == b"\x89PNG\r\n\x1a\n":
-        return "image/png"
-    return None
+    """The file's type from its first bytes: PDF, JPEG and PNG only."""
+    return uploads.sniff(data, ATTACHMENT_TYPES)
 
 
-def _safe_stem(filename: str) -> str:
-    stem = Path(filename or "file").name
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip(".-") or "file"
-    return stem[:60]
-
-
-def check_attachments(uploads: list[Upload]) -> list[tuple[Upload, str]]:
-    uploads = [u for u in uploads if u.data or u.filename]
-    if len(uploads) > MAX_ATTACHMENTS:
+def check_attachments(files: list[Upload]) -> list[tuple[Upload, str]]:
+    files = [u for u in files if u.data or u.filename]
+    if len(files) > MAX_ATTACHMENTS:
         raise AppealError(N_("Attach at most %(count)s files."), "attachments", count=MAX_ATTACHMENTS)
     checked = []
-    for upload in uploads:
-        name = _safe_stem(upload.filename)
+    for upload in files:
+        name = uploads.safe_name(upload.filename)
         if not upload.data:
             raise AppealError(N_("The file %(name)s is empty."), "attachments", name=name)
         if len(upload.data) > MAX_ATTACHMENT_BYTES:
@@ -291,21 +278,16 @@ def check_attachments(uploads: list[Upload]) -> list[tuple[Upload, str]]:
 
 
 def attachment_path(settings: Settings, stored_name: str) -> Path:
-    if not re.fullmatch(r"[0-9a-f]{32}\.(pdf|jpg|png)", stored_name):
-        raise ValueError("not a stored attachment name")
-    return settings.uploads_dir / "appeals" / stored_name
+    return uploads.stored_path(settings, "appeals", stored_name)
 
 
 def _store(settings: Settings, checked: list[tuple[Upload, str]]) -> list[dict]:
-    folder = settings.uploads_dir / "appeals"
-    folder.mkdir(parents=True, exist_ok=True)
     stored = []
     for upload, content_type in checked:
-        extension = ATTACHMENT_TYPES[content_type]
-        name = f"{secrets.token_hex(16)}.{extension}"
-        (folder / name).write_bytes(upload.data)
-        stem = _safe_stem(upload.filename).rsplit(".", 1)[0][:50] or "file"
-        stored.append({"stored_name": name, "content_type": content_type, "size": len(upload.data),
+        extension = uploads.EXTENSIONS[content_type]
+        stem = uploads.safe_name(upload.filename).rsplit(".", 1)[0][:50] or "file"
+        stored.append({"stored_name": uploads.store(settings, "appeals", upload.data, content_type),
+                       "content_type": content_type, "size": len(upload.data),
                        "sha256": hashlib.sha256(upload.data).hexdigest(), "filename": f"{stem}.{extension}"})
     return stored
 

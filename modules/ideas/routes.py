@@ -20,6 +20,7 @@ from litestar.datastructures import State, UploadFile
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 
+from civic import uploads
 from civic.accounts.guards import at_least, current_user, signed_in
 from civic.accounts.services import over_rate_limit
 from civic.accounts.verification import Level
@@ -522,18 +523,8 @@ async def image(request: Request, state: State, image_id: FromPath[int]) -> Resp
         IdeaImage.id == image_id).first()
     if row is None or not await services.may_see_content(current_user(request), row):
         raise NotFoundException()
-    try:
-        data = services.image_path(state.settings, row["stored_name"]).read_bytes()
-    except (OSError, ValueError):
-        raise NotFoundException() from None
-    if services.sniff_image(data) != row["content_type"]:
-        raise NotFoundException()
-    public = row["visibility"] == services.VISIBLE
-    headers = {"x-content-type-options": "nosniff",
-               "content-disposition": f'inline; filename="{row["filename"]}"',
-               "cache-control": "public, max-age=86400" if public else "private, no-store",
-               "content-security-policy": "default-src 'none'; sandbox"}
-    return Response(data, media_type=row["content_type"], headers=headers)
+    return uploads.file_response(state.settings, "ideas", row["stored_name"], row["content_type"], row["filename"],
+                                 inline=True, public=row["visibility"] == services.VISIBLE)
 
 
 # --------------------------------------------------------------------------- challenges

@@ -15,11 +15,11 @@ Refusals raise :class:`IdeaError` (bad input, status 400), :class:`IdeaDenied` (
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+from civic import uploads
 from civic.accounts.services import audit, over_rate_limit
 from civic.accounts.tables import Membership, Role, User
 from civic.db import write_transaction
@@ -154,7 +154,7 @@ LINK_RE = re.compile(r"(https?://|www\.)", re.IGNORECASE)
 KAZAKH_LETTERS = re.compile(r"[әғқңөұүһіӘҒҚҢӨҰҮҺІ]")
 CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 
-IMAGE_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 
 
 class IdeaError(Exception):
@@ -229,17 +229,9 @@ def trend_velocity(trend_score: float, at: datetime | None = None) -> float:
 
 
 def sniff_image(data: bytes) -> str | None:
-    """The image type from the file's first bytes (never from its name or the browser's word).
-    JPEG, PNG, GIF and WebP only: SVG can carry scripts and is refused."""
-    if data[:3] == b"\xff\xd8\xff":
-        return "image/jpeg"
-    if data[:8] == b"\x89PNG\r\n\x1a\n":
-        return "image/png"
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
+    """The image type from the file's first bytes: JPEG, PNG, GIF and WebP only (SVG can carry
+    scripts and is refused)."""
+    return uploads.sniff(data, IMAGE_TYPES)
 
 
 @dataclass
@@ -697,40 +689,26 @@ def check_images(images: list[ImageUpload]) -> list[tuple[ImageUpload, str]]:
     checked = []
     for image in images:
         if not image.data:
-            raise IdeaError(N_("The file %(name)s is empty."), "images", name=_safe_stem(image.filename))
+            raise IdeaError(N_("The file %(name)s is empty."), "images", name=uploads.safe_name(image.filename, "image"))
         if len(image.data) > MAX_IMAGE_BYTES:
             raise IdeaError(N_("The image %(name)s is larger than %(size)s MB."), "images",
-                            name=_safe_stem(image.filename), size=MAX_IMAGE_BYTES // (1024 * 1024))
+                            name=uploads.safe_name(image.filename, "image"), size=MAX_IMAGE_BYTES // (1024 * 1024))
         content_type = sniff_image(image.data)
         if content_type is None:
             raise IdeaError(N_("The file %(name)s is not a JPEG, PNG, GIF or WebP image."), "images",
-                            name=_safe_stem(image.filename))
+                            name=uploads.safe_name(image.filename, "image"))
         checked.append((image, content_type))
     return checked
 
 
-def _safe_stem(filename: str) -> str:
-    stem = Path(filename or "image").name
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip(".-") or "image"
-    return stem[:60]
-
-
 def _store_images(settings: Settings, checked: list[tuple[ImageUpload, str]]) -> list[dict]:
-    folder = settings.uploads_dir / "ideas"
-    folder.mkdir(parents=True, exist_ok=True)
-    stored = []
-    for position, (image, content_type) in enumerate(checked):
-        name = f"{secrets.token_hex(16)}.{IMAGE_TYPES[content_type]}"
-        (folder / name).write_bytes(image.data)
-        stored.append({"stored_name": name, "content_type": content_type, "size": len(image.data),
-                       "alt": " ".join((image.alt or "").split())[:200], "position": position})
-    return stored
+    return [{"stored_name": uploads.store(settings, "ideas", image.data, content_type), "content_type": content_type,
+             "size": len(image.data), "alt": " ".join((image.alt or "").split())[:200], "position": position}
+            for position, (image, content_type) in enumerate(checked)]
 
 
 def image_path(settings: Settings, stored_name: str) -> Path:
-    if not re.fullmatch(r"[0-9a-f]{32}\.(jpg|png|gif|webp)", stored_name):
-        raise ValueError("not a stored image name")
-    return settings.uploads_dir / "ideas" / stored_name
+    return uploads.stored_path(settings, "ideas", stored_name)
 
 
 async def _challenge_for_new_idea(challenge_id: int | None, today: date) -> dict | None:
