@@ -12,74 +12,21 @@ write's transaction and applied after the response), on the app's real embedded 
 
 from __future__ import annotations
 
-import random
-import uuid
-
 import httpx
 import pytest
 
 from modules.appeals.tables import Appeal
 from tests.modules.appeals.conftest import PASSWORD
+from tests.support.search_visibility import EVERYWHERE, absent_after_rebuild, client_for, found, typo, word
 from tests.support.web import csrf_token, post_form, sign_in
 
 
-def word() -> str:
-    letters = "bdfgklmnprstvz"
-    return "zhel" + "".join(letters[int(c, 16) % len(letters)] for c in uuid.uuid4().hex[:7])
-
-
-def typo(w: str) -> str:
-    """One letter changed in the middle: what a search with typo tolerance would still match."""
-    i = len(w) // 2 + 1
-    return w[:i] + ("a" if w[i] != "a" else "o") + w[i + 1:]
-
-
-def _client(app) -> httpx.AsyncClient:
-    address = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(address, 4000)),
-                             base_url="http://testserver", headers={"accept-language": "en"})
-
-
-async def found(client: httpx.AsyncClient, text: str, document_id: str, url: str) -> set[str]:
-    """Where the record is found for `text`: "search" (the API), "similar" and "page" (/search)."""
-    where = set()
-    response = await client.get("/api/v1/search", params={"q": text})
-    assert response.status_code == 200, response.text[:500]
-    if document_id in {h["id"] for h in response.json()["hits"]}:
-        where.add("search")
-    response = await client.get("/api/v1/search/similar", params={"text": text})
-    assert response.status_code == 200, response.text[:500]
-    if document_id in {h["id"] for h in response.json()["hits"]}:
-        where.add("similar")
-    response = await client.get("/search", params={"q": text})
-    assert response.status_code == 200, response.text[:500]
-    if f'href="{url}"' in response.text:
-        where.add("page")
-    return where
-
-
-EVERYWHERE = {"search", "similar", "page"}
-
-
 async def absent_from_a_rebuilt_index(tmp_path, document_id: str, words: list[str]) -> None:
-    """A full rebuild of the module into an index of its own (the app's index is shared with the
-    other tests) holds every published appeal, and not this one."""
     from modules.appeals import module
-    from search.documents import SearchQuery
-    from search.embedded import EmbeddedBackend
-    from search.service import rebuild
 
-    private = EmbeddedBackend(tmp_path / f"index-{uuid.uuid4().hex[:6]}", writer_idle=0)
-    try:
-        report = await rebuild(private, [module])
-        published = await Appeal.count().where(Appeal.published_at.is_not_null()
-                                               & (Appeal.publish_consent == True))  # noqa: E712
-        assert report.indexed == {"appeals": published}
-        assert document_id not in private.all_ids()
-        for w in words:
-            assert document_id not in {h.id for h in private.search(SearchQuery(text=w)).hits}
-    finally:
-        private.close()
+    published = await Appeal.count().where(Appeal.published_at.is_not_null()
+                                           & (Appeal.publish_consent == True))  # noqa: E712
+    await absent_after_rebuild(tmp_path, module, published, document_id, words)
 
 
 # --------------------------------------------------------------------------- the scenario
@@ -111,7 +58,7 @@ class Scene:
 
     async def as_(self, key: str) -> httpx.AsyncClient:
         if key not in self.clients:
-            client = _client(self.app)
+            client = client_for(self.app)
             await client.__aenter__()
             if key != "anonymous":
                 await sign_in(client, self.world[key]["email"], PASSWORD)
