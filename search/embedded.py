@@ -409,7 +409,7 @@ class EmbeddedBackend(SearchBackend):
         """Everything one query word may match (see the module docstring): exact words score
         with BM25 (title boosted), stems, typos and prefixes add a smaller share."""
         schema = self._handle.schema
-        term, boost = Query.term_query, Query.boost_query
+        term, boost, fuzzy = Query.term_query, Query.boost_query, Query.fuzzy_term_query
         subs = [boost(term(schema, "title_f", t.word), _EXACT * TITLE_BOOST),
                 boost(term(schema, "all_k", t.stem), _STEM)]
         if t.ru:
@@ -417,30 +417,34 @@ class EmbeddedBackend(SearchBackend):
         # typos: on the stems, so that other forms of a word count too ("автобас" finds
         # "автобусы"); all_k holds the stem of every word. The budget follows the stem's length,
         # as in Meilisearch, which is queried with the stems.
+        covered = {t.stem}  # stems whose documents a clause matches already
         if t.stem_budget:
-            subs.extend(self._typo_query(searcher, "all_k", t.stem, t.stem_budget, False, _FUZZY,
-                                         lambda word: word == t.stem))
+            found = self._expand(searcher, "all_k", t.stem, t.stem_budget, False)
+            if found is None:
+                subs.append(boost(fuzzy(schema, "all_k", t.stem, distance=t.stem_budget), _FUZZY))
+            else:
+                subs.extend(self._one_of("all_k", [w for w in found if w not in covered], _FUZZY))
+                covered.update(found)
         if t.last and t.stem_budget:  # the word being typed: prefix, with typos
-            subs.extend(self._typo_query(searcher, "all_f", t.pstem, t.stem_budget, True, _PREFIX,
-                                         lambda word: stem(word) == t.stem))
+            found = self._expand(searcher, "all_f", t.pstem, t.stem_budget, True)
+            if found is None:
+                subs.append(boost(fuzzy(schema, "all_f", t.pstem, distance=t.stem_budget, prefix=True), _PREFIX))
+            else:
+                subs.extend(self._one_of("all_f", [w for w in found if stem(w) not in covered], _PREFIX))
         elif t.last or len(t.pstem) >= MIN_STEM:  # prefix: Kazakh suffixes, the word being typed
-            subs.extend(self._prefix_query(t, searcher))
+            subs.extend(self._prefix_query(t, searcher, covered))
         return Query.boolean_query([(Occur.Should, q) for q in subs])
 
-    def _typo_query(self, searcher, field: str, text: str, distance: int, prefix: bool,
-                    boost: float, found_already) -> list[Query]:
+    def _expand(self, searcher, field: str, text: str, distance: int, prefix: bool) -> list[str] | None:
         """The words of ``field`` within ``distance`` edits of ``text`` (or starting with such a
-        word, when ``prefix``), less those ``found_already`` by the word's other clauses; one
-        constant score, as tantivy gives its fuzzy query. Found in the vocabulary entries."""
-        schema = self._handle.schema
+        word, when ``prefix``), found among the vocabulary entries; None when there are more
+        than ``_EXPANSIONS`` (tantivy's automaton then runs on the postings)."""
         entry_field = _VOCABULARY[field]
-        hits = searcher.search(Query.fuzzy_term_query(schema, entry_field, text, distance=distance, prefix=prefix),
-                               limit=_EXPANSIONS + 1, count=False).hits
+        query = Query.fuzzy_term_query(self._handle.schema, entry_field, text, distance=distance, prefix=prefix)
+        hits = searcher.search(query, limit=_EXPANSIONS + 1, count=False).hits
         if len(hits) > _EXPANSIONS:
-            return [Query.boost_query(Query.fuzzy_term_query(schema, field, text, distance=distance, prefix=prefix),
-                                      boost)]
-        found = [searcher.doc(address)[entry_field][0] for _, address in hits]
-        return self._one_of(field, [word for word in found if not found_already(word)], boost)
+            return None
+        return [searcher.doc(address)[entry_field][0] for _, address in hits]
 
     def _one_of(self, field: str, words_: list[str], boost: float) -> list[Query]:
         """Documents holding any of the words, scored ``boost``: a few words one by one, many
@@ -456,16 +460,16 @@ class EmbeddedBackend(SearchBackend):
             inner = Query.boolean_query([(Occur.Should, Query.term_query(schema, field, w)) for w in words_])
         return [Query.const_score_query(inner, boost)]
 
-    def _prefix_query(self, t: QueryTerm, searcher) -> list[Query]:
-        """Words starting with the stem, less those with the same stem (the all_k term above
-        finds them already): usually a handful of terms, looked up in the term dictionary, so
-        the common ones' postings are not read twice; an automaton when there are many."""
+    def _prefix_query(self, t: QueryTerm, searcher, covered: set[str]) -> list[Query]:
+        """Words starting with the stem, less those whose stem another clause matches already
+        (``covered``): usually a handful of terms, looked up in the term dictionary, so the
+        common ones' postings are not read twice; an automaton when there are many."""
         schema = self._handle.schema
         found = searcher.terms_with_prefix("all_f", t.pstem, limit=_PREFIX_TERMS + 1)
         if len(found) > _PREFIX_TERMS:
             return [Query.boost_query(Query.fuzzy_term_query(schema, "all_f", t.pstem, distance=0, prefix=True),
                                       _PREFIX)]
-        return self._one_of("all_f", [term for term, _ in found if stem(term) != t.stem], _PREFIX)
+        return self._one_of("all_f", [term for term, _ in found if stem(term) not in covered], _PREFIX)
 
     def _filter_queries(self, query: SearchQuery) -> list[Query]:
         schema = self._handle.schema
