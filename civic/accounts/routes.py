@@ -77,8 +77,12 @@ async def logout(request: Request) -> Redirect:
 
 
 @get("/auth/register")
-async def register_form(request: Request) -> Response:
-    return page(request, "accounts/register.html", {"errors": {}, "values": {}})
+async def register_form(request: Request, next: FromQuery[str | None] = None,
+                        email: FromQuery[str | None] = None) -> Response:
+    """The form; ``next`` (a local path) is where the confirmation link leads, e.g. back to the
+    invitation that brought the person here, whose address fills ``email``."""
+    return page(request, "accounts/register.html", {"errors": {}, "values": {"email": (email or "")[:254]},
+                                                     "next": safe_next(next, "")})
 
 
 @post("/auth/register")
@@ -86,22 +90,26 @@ async def register(request: Request, state: State) -> Response:
     settings = state.settings
     data = await form_data(request)
     values = {k: text(data, k, 254) for k in ("email", "display_name")}
+    next_path = safe_next(text(data, "next", 500), "")
     errors = FormErrors()
     if text(data, "website"):  # honeypot: people never see this field
         return see_other("/auth/register/sent")
     if await services.over_rate_limit(settings, f"register:{client_address(request)}", *REGISTER_LIMIT):
         errors.add("__all__", _("Too many registrations from your network. Try again in an hour."))
-        return page(request, "accounts/register.html", {"errors": errors.errors, "values": values}, status_code=429)
+        return page(request, "accounts/register.html", {"errors": errors.errors, "values": values, "next": next_path},
+                    status_code=429)
     if text(data, "password", 1000) != text(data, "password_repeat", 1000):
         errors.add("password_repeat", _("The two passwords differ."))
     if not errors:
         try:
             await services.register(settings, email=values["email"], display_name=values["display_name"],
-                                    password=text(data, "password", 1000), language=request.state.language)
+                                    password=text(data, "password", 1000), language=request.state.language,
+                                    next_path=next_path)
         except AccountError as exc:
             _error(errors, exc)
     if errors:
-        return page(request, "accounts/register.html", {"errors": errors.errors, "values": values}, status_code=400)
+        return page(request, "accounts/register.html", {"errors": errors.errors, "values": values, "next": next_path},
+                    status_code=400)
     return see_other("/auth/register/sent")
 
 
@@ -114,7 +122,7 @@ async def register_sent(request: Request) -> Response:
 
 
 @get("/auth/confirm/{token:str}")
-async def confirm(request: Request, state: State, token: FromPath[str]) -> Response:
+async def confirm(request: Request, state: State, token: FromPath[str], next: FromQuery[str | None] = None) -> Response:
     user = await services.confirm_email(state.settings, token)
     if user is None:
         return page(request, "accounts/message.html", {
@@ -123,7 +131,7 @@ async def confirm(request: Request, state: State, token: FromPath[str]) -> Respo
         }, status_code=400)
     sign_in(request, user)
     flash(request, _("Your e-mail address is confirmed. Welcome to Ashyq!"), "success")
-    return see_other("/account")
+    return see_other(safe_next(next, "/account"))
 
 
 @post("/auth/confirm/resend", guards=[signed_in])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlencode
 
 from civic.accounts import tokens
 from civic.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
@@ -76,8 +77,10 @@ def _check_password(password: str) -> None:
         raise AccountError("The password must be at least %(min)s characters long.", "password", min=MIN_PASSWORD_LENGTH)
 
 
-async def register(settings: Settings, *, email: str, display_name: str, password: str, language: str) -> dict | None:
-    """Create an unconfirmed account and queue the confirmation link.
+async def register(settings: Settings, *, email: str, display_name: str, password: str, language: str,
+                   next_path: str = "") -> dict | None:
+    """Create an unconfirmed account and queue the confirmation link (leading on to
+    ``next_path``, a local path, when given).
 
     An e-mail already registered gets a "you already have an account" mail instead, and the
     caller shows the same page either way, so the form does not reveal who is registered."""
@@ -104,8 +107,11 @@ async def register(settings: Settings, *, email: str, display_name: str, passwor
                     verification=int(Level.UNCONFIRMED), created_at=now())
         await user.save()
         token = tokens.make_token(settings.secret_key, "confirm", user.id)
+        url = f"{settings.base_url}/auth/confirm/{token}"
+        if next_path.startswith("/") and not next_path.startswith("//"):
+            url += "?" + urlencode({"next": next_path})
         await queue_mail(email, t("Confirm your e-mail for Ashyq"),
-                         t("Open this link to confirm your e-mail address: %(url)s") % {"url": f"{settings.base_url}/auth/confirm/{token}"})
+                         t("Open this link to confirm your e-mail address: %(url)s") % {"url": url})
     return await user_by_id(user.id)
 
 

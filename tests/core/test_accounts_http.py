@@ -36,6 +36,34 @@ async def test_registration_confirmation_and_sign_in(client):
     assert broken.status_code == 400
 
 
+async def test_registration_leads_back_where_the_person_came_from(client):
+    """A link that brought someone to register (an invitation, say) is where the confirmation
+    link leads; only local paths are followed."""
+    email = unique_email("next")
+    form = await client.get("/auth/register", params={"next": "/delphi/invitations/abc", "email": email})
+    assert form.status_code == 200
+    assert 'name="next" value="/delphi/invitations/abc"' in form.text and f'value="{email}"' in form.text
+    response = await post_form(client, "/auth/register", {
+        "display_name": "Marat Ospanov", "email": email, "password": PASSWORD, "password_repeat": PASSWORD,
+        "next": "/delphi/invitations/abc"})
+    assert response.status_code == 303
+    confirm_path = link_in((await last_mail_to(email))["body"], "/auth/confirm/")
+    assert confirm_path.endswith("?next=%2Fdelphi%2Finvitations%2Fabc")
+    response = await client.get(confirm_path)
+    assert response.status_code == 303 and response.headers["location"] == "/delphi/invitations/abc"
+
+    for hostile in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+        form = await client.get("/auth/register", params={"next": hostile})
+        assert "evil.example" not in form.text
+        other = unique_email("hostile")
+        await post_form(client, "/auth/register", {"display_name": "Someone Else", "email": other,
+                                                   "password": PASSWORD, "password_repeat": PASSWORD, "next": hostile})
+        confirm_path = link_in((await last_mail_to(other))["body"], "/auth/confirm/")
+        assert "next=" not in confirm_path
+        response = await client.get(confirm_path, params={"next": hostile})
+        assert response.headers["location"] == "/account"
+
+
 async def test_registering_an_existing_address_reveals_nothing(client):
     email = unique_email("taken")
     await make_user(email)

@@ -183,6 +183,39 @@ async def test_no_route_shows_who_gave_which_answer(app, settings, world, role):
             assert "2 of 5 experts answered" in page.text
 
 
+async def test_a_new_expert_joins_from_the_mailed_link(settings, world, client):
+    """Invited at an address with no account: the mail's link, "create an account" (address
+    filled in), the confirmation link back to the invitation, accept: on the panel."""
+    from civic.accounts.tables import User
+    from modules.delphi.tables import Panelist
+    from tests.support.web import last_mail_to, link_in, unique_email
+
+    study = await new_study(world)
+    address = unique_email("expert")
+    await as_(client, world["organiser"])
+    response = await post_form(client, f"/delphi/{study['key']}/panel", {"email": address, "field": "demography"})
+    assert response.status_code == 303
+    client.cookies.clear()  # the expert, on another computer
+
+    invitation_path = link_in((await last_mail_to(address))["body"], "/delphi/invitations/")
+    invitation = await client.get(invitation_path)
+    assert invitation.status_code == 200 and "Create an account" in invitation.text
+    register_path = invitation.text.split('href="/auth/register?')[1].split('"')[0].replace("&amp;", "&")
+    form = await client.get("/auth/register?" + register_path)
+    assert f'value="{address}"' in form.text and f'value="{invitation_path}"' in form.text
+    response = await post_form(client, "/auth/register", {
+        "display_name": "Гүлназ Ахметова", "email": address, "password": PASSWORD, "password_repeat": PASSWORD,
+        "next": invitation_path})
+    assert response.status_code == 303
+    confirmed = await client.get(link_in((await last_mail_to(address))["body"], "/auth/confirm/"))
+    assert confirmed.status_code == 303 and confirmed.headers["location"] == invitation_path
+    accepted = await post_form(client, invitation_path, {"decision": "accept"})
+    assert accepted.status_code == 303
+    expert = await User.select(User.id).where(User.email == address).first()
+    row = await Panelist.select(Panelist.state, Panelist.user).where(Panelist.study == study["id"]).first()
+    assert row == {"state": "accepted", "user": expert["id"]}
+
+
 async def test_labels_do_not_follow_the_order_of_invitation(settings, world):
     from modules.delphi.tables import Pseudonym
 
