@@ -71,6 +71,7 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = "ashyq-search-4"
 _VERSION_FILE = "ashyq-schema-version"
+_REBUILD_FILE = "ashyq-needs-rebuild"
 
 TITLE_BOOST = 2.5
 _EXACT, _STEM, _RU, _FUZZY, _PREFIX = 3.0, 2.0, 2.0, 0.6, 0.8
@@ -129,10 +130,13 @@ class _Handle:
         self.last_write = 0.0
         self.timer: threading.Timer | None = None
         self.schema = _schema()
-        #: True when an index of an older schema was found and emptied on opening: the app
-        #: rebuilds it from the database (search.service.start).
-        self.recreated = False
         self.index = self._open()
+
+    @property
+    def rebuild_marker(self) -> Path:
+        """Present from the moment an index of an older schema is emptied on opening (by any
+        process: the worker may open it first) until a full rebuild has run."""
+        return self.path / _REBUILD_FILE
 
     def _open(self) -> Index:
         self.path.mkdir(parents=True, exist_ok=True)
@@ -141,8 +145,10 @@ class _Handle:
         if existing and (not marker.exists() or marker.read_text().strip() != SCHEMA_VERSION):
             log.warning("search index at %s has another schema: recreating it empty "
                         "(the app rebuilds it on start; or run `civic search reindex`)", self.path)
-            self.recreated = True
+            (self.path / _REBUILD_FILE).touch()
             for p in self.path.iterdir():
+                if p.name == _REBUILD_FILE:
+                    continue
                 if p.is_dir():
                     shutil.rmtree(p)
                 else:
@@ -390,10 +396,10 @@ class EmbeddedBackend(SearchBackend):
     @property
     def needs_rebuild(self) -> bool:
         """Whether the index was emptied on opening (another schema) and awaits a rebuild."""
-        return self._handle.recreated
+        return self._handle.rebuild_marker.exists()
 
     def rebuilt(self) -> None:
-        self._handle.recreated = False
+        self._handle.rebuild_marker.unlink(missing_ok=True)
 
     def count(self) -> int:
         searcher = self._handle.index.searcher()  # Documents only, not vocabulary entries

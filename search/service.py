@@ -276,7 +276,6 @@ def rebuild_if_needed(backend: SearchBackend, modules: Iterable[CivicModule]) ->
         except Exception:  # noqa: BLE001 - the site keeps serving; the command can finish it
             log.exception("rebuilding the search index failed; run `civic search reindex`")
             return
-        backend.rebuilt()
         log.info("search index rebuilt after a schema change: %s documents", report.in_index)
 
     task = asyncio.get_running_loop().create_task(run())
@@ -453,6 +452,7 @@ async def rebuild(backend: SearchBackend, modules: Iterable[CivicModule], *, bat
 
     say("outbox")
     report.outbox_applied = await apply_pending(backend)
+    await asyncio.to_thread(backend.rebuilt)
     try:
         report.in_index = await asyncio.to_thread(backend.count)
     except Exception:  # noqa: BLE001

@@ -487,7 +487,11 @@ async def test_an_index_of_an_older_schema_is_rebuilt_on_start(settings, databas
     old.index([document_for(RECORDS[kept])])
     old.close()
     (path / "ashyq-schema-version").write_text("ashyq-search-0\n")
-    embedded._HANDLES.pop(path.resolve())  # a new process, after the upgrade
+    embedded._HANDLES.pop(path.resolve())  # a new process, after the upgrade: the worker first
+    worker = EmbeddedBackend(path)
+    assert worker.count() == 0 and worker.needs_rebuild
+    worker.close()
+    embedded._HANDLES.pop(path.resolve())  # then the web app, which rebuilds
 
     backend = EmbeddedBackend(path)
     assert await start(backend)
