@@ -41,6 +41,10 @@ class CivicModule:
     load_demo: Callable[..., Awaitable[None]] | None = None  # (settings, progress) -> None
     # (user_id) -> {section: rows}: what the module holds about a person, for the data export
     personal_data: Callable[[int], Awaitable[dict]] | None = None
+    # (user_id) -> None: erase what the module keeps about a person beyond the account itself
+    # (names, contacts, network traces), when the account is deleted; runs inside the deletion's
+    # transaction, before the account's own data goes, so the person's e-mail can still be read.
+    forget_person: Callable[[int], Awaitable[None]] | None = None
     # Background jobs `civic worker` runs: (name, every_seconds, async job(settings) -> int|None),
     # e.g. reminders, anonymising old personal data, closing expired items.
     periodic_jobs: tuple[tuple[str, int, Callable[..., Awaitable[Any]]], ...] = ()

@@ -337,7 +337,8 @@ async def delete(request: Request, state: State) -> Response:
         return page(request, "accounts/delete.html", {"errors": {"confirm": _("Tick the box to confirm.")}},
                     status_code=400)
     try:
-        await services.delete_account(state.settings, current_user(request)["id"], text(data, "password", 1000))
+        await services.delete_account(state.settings, current_user(request)["id"], text(data, "password", 1000),
+                                      state.modules)
     except AccountError as exc:
         return page(request, "accounts/delete.html", {"errors": {"password": _(exc.message)}}, status_code=400)
     request.clear_session()

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from civic.accounts import tokens
@@ -17,6 +19,9 @@ from civic.i18n.runtime import LANGUAGES, translator
 from civic.runtime import current_engine
 from civic.settings import Settings
 from civic.territory.tables import Territory
+
+if TYPE_CHECKING:
+    from civic.modules import CivicModule
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CONFIRM_MAX_AGE = 3 * 24 * 3600
@@ -293,14 +298,19 @@ async def export_personal_data(user_id: int) -> dict:
             "notifications": [plain(n) for n in notifications], "api_tokens": [plain(t) for t in api_tokens]}
 
 
-async def delete_account(settings: Settings, user_id: int, password: str | None) -> None:
-    """Remove personal data; what the person wrote stays, under an anonymous name."""
+async def delete_account(settings: Settings, user_id: int, password: str | None,
+                         modules: Iterable[CivicModule] = ()) -> None:
+    """Remove personal data, the modules' copies included (CivicModule.forget_person); what the
+    person wrote stays, under an anonymous name. All of it or nothing."""
     from civic.notify.tables import Notification, NotificationPreference
 
     user = await user_by_id(user_id)
     if user["password_hash"] and not verify_password(user["password_hash"], password or "", settings.password_hash_profile):
         raise AccountError("The password is not correct.", "password")
     async with write_transaction(current_engine()):
+        for module in modules:
+            if module.forget_person is not None:
+                await module.forget_person(user_id)
         await User.update({
             User.email: f"deleted-{user_id}-{secrets.token_hex(6)}@invalid",
             User.display_name: "—",

@@ -49,6 +49,12 @@ async def _load_demo(settings, progress=None) -> None:
     await load_demo(settings, progress)
 
 
+async def _forget_person(user_id: int) -> None:
+    from modules.appeals.services import forget_person
+
+    await forget_person(user_id)
+
+
 async def _personal_data(user_id: int) -> dict:
     from modules.appeals.services import personal_data
 
@@ -88,6 +94,7 @@ module = CivicModule(
     search_documents=_search_documents,
     load_demo=_load_demo,
     personal_data=_personal_data,
+    forget_person=_forget_person,
     periodic_jobs=(("reception_reminders", 3600, _reception_reminders),),
     staff_links=(NavEntry(N_("Appeals to handle"), "/appeals/staff"),
                  NavEntry(N_("Reception schedules"), "/appeals/receptions/staff")),

@@ -1413,6 +1413,14 @@ def analysis_csv_rows(rows: list[dict]) -> list[dict]:
 # --------------------------------------------------------------------------- personal data
 
 
+async def forget_person(user_id: int) -> None:
+    """The account is being deleted: the name and contact copied onto the person's appeals and
+    bookings go. The appeals themselves stay (the bodies that answered keep their case, under its
+    number), without anyone to contact."""
+    await Appeal.update({Appeal.applicant_name: "", Appeal.applicant_contact: ""}).where(Appeal.citizen == user_id)
+    await ReceptionBooking.update({ReceptionBooking.visitor_name: ""}).where(ReceptionBooking.person == user_id)
+
+
 async def personal_data(user_id: int) -> dict:
     """What this module holds about a person: their appeals and reception bookings."""
     def plain(row: dict) -> dict:

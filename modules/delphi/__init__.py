@@ -48,6 +48,12 @@ async def _load_demo(settings, progress) -> None:
     await load_demo(settings, progress)
 
 
+async def _forget_person(user_id: int) -> None:
+    from modules.delphi.services import forget_expert
+
+    await forget_expert(user_id)
+
+
 async def _personal_data(user_id: int) -> dict:
     from modules.delphi.services import personal_data
 
@@ -86,5 +92,6 @@ module = CivicModule(
     search_documents=_search_documents,
     load_demo=_load_demo,
     personal_data=_personal_data,
+    forget_person=_forget_person,
     periodic_jobs=(("close_due_rounds", 300, _close_rounds), ("remind_experts", 3600, _remind)),
 )

@@ -1283,6 +1283,18 @@ async def send_reminders(settings: Settings, now: datetime | None = None) -> int
 # --------------------------------------------------------------------------- personal data
 
 
+async def forget_expert(user_id: int) -> None:
+    """The account is being deleted: the e-mail address its invitations were sent to goes (also
+    on invitations not yet accepted). The answers stay under the study's pseudonym, which never
+    named anyone."""
+    user = await User.select(User.email).where(User.id == user_id).first()
+    invited = Panelist.user == user_id
+    if user is not None:
+        invited = invited | (Panelist.email == user["email"])
+    for row in await Panelist.select(Panelist.id).where(invited):
+        await Panelist.update({Panelist.email: f"deleted-{row['id']}@invalid"}).where(Panelist.id == row["id"])
+
+
 async def personal_data(user_id: int, settings: Settings | None = None) -> dict:
     """An expert's own data: their panel memberships and their own answers (their export only)."""
     from civic.settings import load_settings

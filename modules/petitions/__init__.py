@@ -44,6 +44,12 @@ async def _load_demo(settings, progress) -> None:
     await load_demo(settings, progress)
 
 
+async def _forget_person(user_id: int) -> None:
+    from modules.petitions.services import forget_signer
+
+    await forget_signer(user_id)
+
+
 async def _personal_data(user_id: int) -> dict:
     from modules.petitions.services import personal_data
 
@@ -95,6 +101,7 @@ module = CivicModule(
     search_documents=_search_documents,
     load_demo=_load_demo,
     personal_data=_personal_data,
+    forget_person=_forget_person,
     periodic_jobs=(("close_expired", 600, _close_expired), ("tell_moderators_of_flags", 60, _tell_moderators),
                    ("anonymise_signers", 3600, _anonymise)),
     staff_links=(NavEntry(N_("Moderation of petitions"), "/petitions/moderation"),

@@ -1796,6 +1796,14 @@ async def export_rows(base_url: str = "") -> list[dict]:
     return out
 
 
+async def forget_signer(user_id: int) -> None:
+    """The account is being deleted: its signatures keep counting (and keep the person from
+    signing twice), but their network traces go and no name is shown, as after the addressee's
+    anonymisation period."""
+    await Signature.update({Signature.address_hash: "", Signature.email_domain: "", Signature.show_name: False}).where(
+        Signature.user == user_id)
+
+
 async def personal_data(user_id: int) -> dict:
     """What the module holds about a person (CivicModule.personal_data)."""
     def plain(value):

@@ -323,3 +323,22 @@ async def test_password_change_signs_out_other_sessions(app, client):
     assert response.status_code == 303
     assert (await client.get("/account")).status_code == 200  # this session was renewed
     assert (await other.get("/account")).status_code == 303  # the other one is out
+
+
+async def test_account_deletion_is_all_or_nothing_with_the_modules(client, settings):
+    """A module that fails to forget the person leaves the account as it was: no half-deleted
+    person."""
+    from civic.accounts.services import delete_account
+    from civic.modules import CivicModule
+
+    person = await make_user(unique_email("atomic"), name="Stays Whole")
+
+    async def fails(user_id: int) -> None:
+        await User.update({User.display_name: "changed by the module"}).where(User.id == user_id)
+        raise RuntimeError("the module failed")
+
+    broken = CivicModule(slug="broken", title="Broken", forget_person=fails)
+    with pytest.raises(RuntimeError):
+        await delete_account(settings, person["id"], PASSWORD, [broken])
+    row = await User.select(User.display_name, User.deleted_at, User.email).where(User.id == person["id"]).first()
+    assert row == {"display_name": "Stays Whole", "deleted_at": None, "email": person["email"]}

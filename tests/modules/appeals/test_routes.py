@@ -602,3 +602,39 @@ async def test_impossible_numbers_in_addresses_and_forms_are_not_found_or_refuse
     admin = await people("admin")
     assert (await post_form(admin, "/appeals/staff/routing", {"category": "energy", "territory": HUGE,
                                                               "organisation": HUGE})).status_code == 400
+
+
+async def test_deleting_an_account_erases_the_name_and_contact_kept_on_appeals_and_bookings(client, quiet_settings,
+                                                                                          world):
+    """The appeal stays with its number (the bodies keep their case); the person's name and
+    contact on it, and on their reception bookings, go with the account."""
+    from modules.appeals import receptions
+    from modules.appeals.tables import Appeal, ReceptionBooking
+    from tests.modules.appeals.conftest import new_slot
+    from tests.support.web import make_user, unique_email
+
+    person = await make_user(unique_email("leaving"), name="Dana Leaving")
+    appeal = await services.file_appeal(
+        quiet_settings, person, kind="request", category="housing", title=f"Roof leaks {world['tag']}",
+        body="The roof of our block leaks into the stairwell.", territory_id=world["district"].id)
+    await Appeal.update({Appeal.applicant_name: "Dana Leaving", Appeal.applicant_contact: "Abai 10, flat 5"}).where(
+        Appeal.id == appeal["id"])
+    slot = await new_slot(world)
+    booking_id = await receptions.book(person, slot["id"])
+    await ReceptionBooking.update({ReceptionBooking.visitor_name: "Dana Leaving"}).where(
+        ReceptionBooking.id == booking_id)
+
+    await sign_in(client, person["email"], PASSWORD)
+    wrong = await post_form(client, "/account/delete", {"confirm": "yes", "password": "not my password"})
+    assert wrong.status_code == 400
+    assert (await Appeal.select(Appeal.applicant_contact).where(Appeal.id == appeal["id"]).first())[
+        "applicant_contact"] == "Abai 10, flat 5"  # a refused deletion changes nothing
+    deleted = await post_form(client, "/account/delete", {"confirm": "yes", "password": PASSWORD})
+    assert deleted.status_code == 303
+
+    row = await Appeal.select(Appeal.number, Appeal.applicant_name, Appeal.applicant_contact, Appeal.body).where(
+        Appeal.id == appeal["id"]).first()
+    assert row["number"] == appeal["number"] and row["body"].startswith("The roof")
+    assert row["applicant_name"] == "" and row["applicant_contact"] == ""
+    booking = await ReceptionBooking.select(ReceptionBooking.visitor_name).where(ReceptionBooking.id == booking_id).first()
+    assert booking["visitor_name"] == ""

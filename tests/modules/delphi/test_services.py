@@ -230,3 +230,23 @@ async def test_publishing_indexes_aggregates_only(settings, world):
     data = await services.personal_data(experts[0]["id"], settings)
     assert data["delphi_panels"][0]["state"] == "accepted"
     assert {a["question"] for a in data["delphi_answers"]} == {"Q1", "Q2", "Q3"}
+
+
+async def test_deleting_an_account_erases_the_addresses_invitations_went_to(settings, world):
+    """The e-mail of an expert who deletes their account goes from every panel, also from an
+    invitation not yet accepted; the answers stay under the pseudonym."""
+    from civic.accounts.services import delete_account
+    from modules.delphi import module
+    from tests.support.web import make_user, unique_email
+
+    expert = await make_user(unique_email("expert-leaving"), name="Expert Leaving")
+    joined, pending = await new_study(world), await new_study(world)
+    invitation = await services.invite(settings, world["organiser"], joined["id"], expert["email"], "geology")
+    await services.respond(settings, expert, invitation["token"], True)
+    await services.invite(settings, world["organiser"], pending["id"], expert["email"], "geology")
+
+    await delete_account(settings, expert["id"], "correct horse battery", [module])
+    rows = await Panelist.select(Panelist.study, Panelist.email).where(
+        Panelist.study.is_in([joined["id"], pending["id"]]))
+    assert len(rows) == 2 and all(r["email"].startswith("deleted-") for r in rows)
+    assert not await Panelist.exists().where(Panelist.email == expert["email"])

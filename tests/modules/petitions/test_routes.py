@@ -471,12 +471,19 @@ async def test_the_personal_data_export_holds_petitions_and_signatures(client, q
 
 async def test_a_deleted_account_is_not_named_among_the_signers(quiet_settings, world):
     from civic.accounts.services import delete_account
+    from modules.petitions import module
 
     petition = await open_petition(quiet_settings, world)
     await services.sign(quiet_settings, world["signer"], petition["id"])
-    await delete_account(quiet_settings, world["signer"]["id"], PASSWORD)
+    traces = await Signature.select(Signature.address_hash, Signature.email_domain).where(
+        Signature.petition == petition["id"]).first()
+    assert traces["email_domain"]  # kept for abuse review while the account lives
+    await delete_account(quiet_settings, world["signer"]["id"], PASSWORD, [module])
     assert (await services.public_signers(petition["id"]))[0] == []
     assert (await petition_row(petition["id"]))["signature_count"] == 1
+    kept = await Signature.select(Signature.address_hash, Signature.email_domain, Signature.show_name).where(
+        Signature.petition == petition["id"]).first()
+    assert kept == {"address_hash": "", "email_domain": "", "show_name": False}
 
 
 @pytest.mark.parametrize("path, data, message", [
