@@ -60,7 +60,7 @@ QUESTION_KINDS = {
 STUDY_STATES = {"draft": N_("Being prepared"), "running": N_("Running"), "finished": N_("Finished")}
 ROUND_STATES = {"draft": N_("Draft"), "open": N_("Open for answers"), "closed": N_("Closed"),
                 "analysed": N_("Analysed")}
-PANEL_STATES = {"invited": N_("Invited"), "accepted": N_("Accepted"), "declined": N_("Declined"),
+PANEL_STATES = {"invited": N_("Invited"), "accepted": N_("On the panel"), "declined": N_("Declined"),
                 "removed": N_("Removed")}
 CONSENSUS_STATES = {
     st.CONSENSUS: N_("Consensus"),
