@@ -60,6 +60,7 @@ NOTE_HIDDEN_EVENT_KINDS = frozenset({EVENT_FORWARDED})
 
 AnswerHook = Callable[[OfficialResponse], Awaitable[None]]
 _answer_hooks: dict[str, list[AnswerHook]] = {}
+_forward_hooks: dict[str, list[AnswerHook]] = {}
 
 
 class ResponseRuleError(Exception):
@@ -298,6 +299,15 @@ def unregister_answer_hook(module_slug: str, callback: AnswerHook) -> None:
         hooks.remove(callback)
 
 
+def register_forward_hook(module_slug: str, callback: AnswerHook) -> None:
+    """Call ``callback(response)`` when a response of the module's subjects is forwarded to
+    another body (inside the forward's transaction), e.g. to re-index a record that names the
+    body holding it."""
+    hooks = _forward_hooks.setdefault(module_slug, [])
+    if callback not in hooks:
+        hooks.append(callback)
+
+
 # --------------------------------------------------------------------------- life cycle
 
 
@@ -459,6 +469,8 @@ async def forward(
             N_("It is the competent body for your request. The answer is still due by %(due)s."),
             due=effective_due(response),
         )
+        for hook in list(_forward_hooks.get(response.subject.split(":", 1)[0], ())):
+            await hook(response)
         return response
 
 

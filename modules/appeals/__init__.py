@@ -28,7 +28,7 @@ from civic.engagement.levels import DIALOGUE
 from civic.i18n.runtime import N_
 from civic.modules import CivicModule, NavEntry
 from civic.notify.services import register_topic
-from civic.responses.services import register_answer_hook
+from civic.responses.services import register_answer_hook, register_forward_hook
 
 
 def _router():
@@ -73,6 +73,12 @@ async def _on_answer(response) -> None:
     await on_answer(response)
 
 
+async def _on_forward(response) -> None:
+    from modules.appeals.services import on_forward
+
+    await on_forward(response)
+
+
 async def _reception_reminders(settings) -> int:
     from modules.appeals.receptions import queue_reminders
 
@@ -80,6 +86,7 @@ async def _reception_reminders(settings) -> int:
 
 
 register_answer_hook("appeals", _on_answer)
+register_forward_hook("appeals", _on_forward)
 register_topic("appeals", N_("Your appeals and reception bookings"))
 
 module = CivicModule(

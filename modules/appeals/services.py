@@ -1098,6 +1098,17 @@ async def unpublish(actor: dict, appeal_id: int) -> None:
         await reindex(appeal_id)
 
 
+async def on_forward(response: OfficialResponse) -> None:
+    """Forward hook (civic.responses): a published appeal's search document names the body
+    holding it, which has just changed."""
+    try:
+        appeal_id = int(response.subject.split(":", 1)[1])
+    except (IndexError, ValueError):
+        return
+    if await Appeal.exists().where((Appeal.id == appeal_id) & Appeal.published_at.is_not_null()):
+        await reindex(appeal_id)
+
+
 async def reindex(appeal_id: int) -> None:
     """Queue the appeal's search document (or its removal) in the outbox, inside the caller's
     transaction."""

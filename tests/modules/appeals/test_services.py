@@ -436,6 +436,24 @@ async def test_only_the_redacted_text_is_indexed_and_consent_can_be_withdrawn(qu
     assert entry["action"] == "delete"
 
 
+async def test_a_published_appeal_forwarded_to_another_body_is_found_under_that_body(quiet_settings, world):
+    """The search document names the body holding the appeal; a forward re-indexes it in the
+    forward's transaction."""
+    appeal = await new_appeal(quiet_settings, world, publish_consent=True)
+    await services.publish(world["energy_official"], appeal["id"], public_title="No hot water in block 7",
+                           public_body="No hot water in block 7 for a week.")
+
+    async def latest() -> dict:
+        entry = await SearchOutboxEntry.select().where(
+            SearchOutboxEntry.document_id == f"appeals:{appeal['id']}").order_by(SearchOutboxEntry.id, ascending=False).first()
+        return _json(entry["document"])
+
+    assert (await latest())["organisation"] == world["energy"].slug
+    await responses.forward(appeal["response"], actor_id=world["energy_official"]["id"],
+                            to_organisation_id=world["mobility"].id)
+    assert (await latest())["organisation"] == world["mobility"].slug
+
+
 async def test_search_documents_offer_only_published_appeals(quiet_settings, world):
     from modules.appeals.search import search_documents
 
