@@ -100,6 +100,20 @@ def write_transaction(engine: Engine):
     return engine.transaction()
 
 
+#: Row ids are 32-bit integers on PostgreSQL.
+MAX_ROW_ID = 2**31 - 1
+
+
+def subject_row_id(subject: str) -> int | None:
+    """The row id in a subject such as "ideas:42", or None when it cannot be one (a query with
+    a number beyond 32 bits would fail on PostgreSQL instead of finding nothing)."""
+    _, _, tail = (subject or "").partition(":")
+    if not tail.isdigit():
+        return None
+    value = int(tail)
+    return value if 0 < value <= MAX_ROW_ID else None
+
+
 def is_unique_violation(exc: BaseException) -> bool:
     """A unique index refused the write (asyncpg's UniqueViolationError, sqlite3's IntegrityError):
     another request wrote the same thing first."""

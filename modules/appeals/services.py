@@ -38,7 +38,7 @@ from pathlib import Path
 from civic import uploads
 from civic.accounts.services import audit, over_rate_limit
 from civic.accounts.tables import Membership, Role
-from civic.db import write_transaction
+from civic.db import subject_row_id, write_transaction
 from civic.i18n.runtime import N_
 from civic.notify.services import notify
 from civic.responses import services as responses
@@ -1012,9 +1012,8 @@ async def on_answer(response: OfficialResponse) -> None:
     """Answer hook (civic.responses), inside the answer's transaction: the appeal is answered,
     its open duplicates get the same answer, and a published appeal is re-indexed. An appeal
     answered jointly must be answered on its own page (so every body's part is in it)."""
-    try:
-        appeal_id = int(response.subject.split(":", 1)[1])
-    except (IndexError, ValueError):
+    appeal_id = subject_row_id(response.subject)
+    if appeal_id is None:
         return
     appeal = await Appeal.select(Appeal.id, Appeal.published_at).where(Appeal.id == appeal_id).first()
     if appeal is None:
@@ -1101,9 +1100,8 @@ async def unpublish(actor: dict, appeal_id: int) -> None:
 async def on_forward(response: OfficialResponse) -> None:
     """Forward hook (civic.responses): a published appeal's search document names the body
     holding it, which has just changed."""
-    try:
-        appeal_id = int(response.subject.split(":", 1)[1])
-    except (IndexError, ValueError):
+    appeal_id = subject_row_id(response.subject)
+    if appeal_id is None:
         return
     if await Appeal.exists().where((Appeal.id == appeal_id) & Appeal.published_at.is_not_null()):
         await reindex(appeal_id)

@@ -22,7 +22,7 @@ from pathlib import Path
 from civic import uploads
 from civic.accounts.services import audit, over_rate_limit
 from civic.accounts.tables import Membership, Role, User
-from civic.db import write_transaction
+from civic.db import subject_row_id, write_transaction
 from civic.engagement.levels import LEVELS
 from civic.i18n.runtime import N_
 from civic.notify.services import Message, notify, notify_many
@@ -983,9 +983,8 @@ async def on_answer(response: OfficialResponse) -> None:
     """Answer hook (civic.responses): the answer shows on the idea, is mentioned in its
     discussion, and goes to every supporter and follower (the author is told by the engine).
     Runs inside the answer's transaction."""
-    try:
-        idea_id = int(response.subject.split(":", 1)[1])
-    except (IndexError, ValueError):
+    idea_id = subject_row_id(response.subject)
+    if idea_id is None:
         return
     idea = await Idea.select(Idea.id, Idea.title, Idea.author, Idea.visibility).where(Idea.id == idea_id).first()
     if idea is None:

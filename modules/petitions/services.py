@@ -49,7 +49,7 @@ from civic import pending
 from civic.accounts.services import audit, over_rate_limit
 from civic.accounts.tables import Membership, Role, User
 from civic.accounts.verification import Level
-from civic.db import write_transaction
+from civic.db import subject_row_id, write_transaction
 from civic.i18n.runtime import N_
 from civic.notify.services import Message, notify_many
 from civic.responses import services as responses
@@ -1448,9 +1448,8 @@ async def signer_ids(petition_id: int, exclude: Iterable[int] = ()) -> list[int]
 async def on_answer(response: OfficialResponse) -> None:
     """Answer hook (civic.responses): the answer is published on the petition and sent to every
     signer (issue 5); the author is told by the engine. Runs inside the answer's transaction."""
-    try:
-        petition_id = int(response.subject.split(":", 1)[1])
-    except (IndexError, ValueError):
+    petition_id = subject_row_id(response.subject)
+    if petition_id is None:
         return
     petition = await Petition.select(Petition.id, Petition.key, Petition.title, Petition.author).where(
         Petition.id == petition_id).first()

@@ -943,3 +943,27 @@ async def test_finished_responses_refuse_further_work(database):
                          today=date(2025, 9, 3))),
     ):
         await unchanged_after(response.id, msgid, attempt)
+
+
+def test_subject_row_ids_are_whole_numbers_a_database_can_hold():
+    from civic.db import subject_row_id
+
+    assert subject_row_id("ideas:42") == 42
+    assert subject_row_id("ideas:2147483647") == 2147483647
+    for subject in ("ideas:2147483648", "ideas:7247424541", "ideas:0", "ideas:-3", "ideas:4a", "ideas:", "ideas", ""):
+        assert subject_row_id(subject) is None, subject
+
+
+async def test_answering_a_subject_no_module_row_can_have_changes_nothing_in_the_modules(database):
+    """A module's answer hook meets a subject whose number is beyond a row id (on PostgreSQL a
+    query with it would fail): the answer goes through, the module finds nothing of its own."""
+    import modules.appeals  # noqa: F401 - their answer hooks
+    import modules.ideas  # noqa: F401
+    import modules.petitions  # noqa: F401
+
+    body = await make_body()
+    citizen = await make_user()
+    for slug in ("ideas", "petitions", "appeals"):
+        response = await open_for(body, citizen, date(2025, 9, 2), subject=f"{slug}:7247424541")
+        await services.answer(response.id, actor_id=body.official.id, text="Done.", today=date(2025, 9, 3))
+        assert (await row(response.id))["state"] == "answered"
