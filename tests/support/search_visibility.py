@@ -8,6 +8,8 @@ import uuid
 
 import httpx
 
+from tests.support.web import sign_in
+
 EVERYWHERE = {"search", "similar", "page"}
 
 
@@ -64,3 +66,25 @@ async def absent_after_rebuild(tmp_path, module, public_count: int, document_id:
             assert document_id not in {h.id for h in private.search(SearchQuery(text=w)).hits}
     finally:
         private.close()
+
+
+class SignedInClients:
+    """The people of one test scene, each signed in on a client of their own: ``as_(key)`` for
+    a person of the ``world`` fixture, or "anonymous"."""
+
+    def __init__(self, app, world, password: str) -> None:
+        self.app, self.world, self.password = app, world, password
+        self.clients: dict[str, httpx.AsyncClient] = {}
+
+    async def as_(self, key: str) -> httpx.AsyncClient:
+        if key not in self.clients:
+            client = client_for(self.app)
+            await client.__aenter__()
+            if key != "anonymous":
+                await sign_in(client, self.world[key]["email"], self.password)
+            self.clients[key] = client
+        return self.clients[key]
+
+    async def close(self) -> None:
+        for client in self.clients.values():
+            await client.__aexit__(None, None, None)

@@ -17,8 +17,10 @@ import pytest
 
 from modules.appeals.tables import Appeal
 from tests.modules.appeals.conftest import PASSWORD
-from tests.support.search_visibility import EVERYWHERE, absent_after_rebuild, client_for, found, typo, word
-from tests.support.web import csrf_token, post_form, sign_in
+from tests.support.search_visibility import (
+    EVERYWHERE, SignedInClients, absent_after_rebuild, found, typo, word,
+)
+from tests.support.web import csrf_token, post_form
 
 
 async def absent_from_a_rebuilt_index(tmp_path, document_id: str, words: list[str]) -> None:
@@ -32,17 +34,16 @@ async def absent_from_a_rebuilt_index(tmp_path, document_id: str, words: list[st
 # --------------------------------------------------------------------------- the scenario
 
 
-class Scene:
+class Scene(SignedInClients):
     """One appeal of one test, with the people acting on it, each signed in on a client of
     their own. ``title_word`` and ``body_word`` are in the text the official publishes; the
     ``secrets`` must never be found."""
 
     def __init__(self, app, world) -> None:
-        self.app, self.world = app, world
+        super().__init__(app, world, PASSWORD)
         self.title_word, self.body_word = word(), word()
         self.original_title_word, self.original_body_word, self.answer_word = word(), word(), word()
         self.applicant_word, self.contact_word = word(), word()
-        self.clients: dict[str, httpx.AsyncClient] = {}
         self.id: int | None = None
         self.number: str | None = None
 
@@ -55,19 +56,6 @@ class Scene:
                 "the applicant's postal address (contact)": self.contact_word,
                 "the citizen's name": self.world["citizen"]["display_name"],
                 "the citizen's e-mail": self.world["citizen"]["email"]}
-
-    async def as_(self, key: str) -> httpx.AsyncClient:
-        if key not in self.clients:
-            client = client_for(self.app)
-            await client.__aenter__()
-            if key != "anonymous":
-                await sign_in(client, self.world[key]["email"], PASSWORD)
-            self.clients[key] = client
-        return self.clients[key]
-
-    async def close(self) -> None:
-        for client in self.clients.values():
-            await client.__aexit__(None, None, None)
 
     @property
     def document_id(self) -> str:

@@ -9,13 +9,14 @@ write's transaction and applied after the response), on the app's real embedded 
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from modules.ideas.tables import Challenge, Idea, IdeaPolicy
 from tests.modules.ideas.conftest import PASSWORD
-from tests.support.search_visibility import EVERYWHERE, absent_after_rebuild, client_for, found, typo, word
-from tests.support.web import post_form, sign_in
+from tests.support.search_visibility import (
+    EVERYWHERE, SignedInClients, absent_after_rebuild, found, typo, word,
+)
+from tests.support.web import post_form
 
 
 async def absent_from_a_rebuilt_index(tmp_path, document_id: str, words: list[str]) -> None:
@@ -29,29 +30,15 @@ async def absent_from_a_rebuilt_index(tmp_path, document_id: str, words: list[st
 # --------------------------------------------------------------------------- the scenario
 
 
-class Scene:
+class Scene(SignedInClients):
     """One idea (or challenge) of one test, with the people acting on it, each signed in on a
     client of their own."""
 
     def __init__(self, app, world) -> None:
-        self.app, self.world = app, world
+        super().__init__(app, world, PASSWORD)
         self.title_word, self.body_word, self.edit_word = word(), word(), word()
-        self.clients: dict[str, httpx.AsyncClient] = {}
         self.kind = "idea"
         self.id: int | None = None
-
-    async def as_(self, key: str) -> httpx.AsyncClient:
-        if key not in self.clients:
-            client = client_for(self.app)
-            await client.__aenter__()
-            if key != "anonymous":
-                await sign_in(client, self.world[key]["email"], PASSWORD)
-            self.clients[key] = client
-        return self.clients[key]
-
-    async def close(self) -> None:
-        for client in self.clients.values():
-            await client.__aexit__(None, None, None)
 
     @property
     def document_id(self) -> str:
