@@ -21,6 +21,19 @@ if TYPE_CHECKING:
 MODULES_PACKAGE = "modules"
 
 
+def lazy(target: str) -> Callable[..., Any]:
+    """The function ``"package.module:name"``, imported when first called: a manifest names its
+    routes, services and hooks without importing them (the app reads every manifest to learn
+    what is enabled). Calling an async function this way gives its awaitable, as usual."""
+    module_name, _, name = target.partition(":")
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module_name), name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
 @dataclass(frozen=True)
 class NavEntry:
     label: str  # msgid, translated when the menu is drawn

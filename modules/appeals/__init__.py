@@ -26,57 +26,9 @@ What the module offers, in one place:
 
 from civic.engagement.levels import DIALOGUE
 from civic.i18n.runtime import N_
-from civic.modules import CivicModule, NavEntry
+from civic.modules import CivicModule, NavEntry, lazy
 from civic.notify.services import register_topic
 from civic.responses.services import register_answer_hook, register_forward_hook
-
-
-def _router():
-    from modules.appeals.routes import router
-
-    return router()
-
-
-def _api_router():
-    from modules.appeals.api import router
-
-    return router()
-
-
-async def _load_demo(settings, progress=None) -> None:
-    from modules.appeals.demo import load_demo
-
-    await load_demo(settings, progress)
-
-
-async def _forget_person(user_id: int) -> None:
-    from modules.appeals.services import forget_person
-
-    await forget_person(user_id)
-
-
-async def _personal_data(user_id: int) -> dict:
-    from modules.appeals.services import personal_data
-
-    return await personal_data(user_id)
-
-
-def _search_documents():
-    from modules.appeals.search import search_documents
-
-    return search_documents()
-
-
-async def _on_answer(response) -> None:
-    from modules.appeals.services import on_answer
-
-    await on_answer(response)
-
-
-async def _on_forward(response) -> None:
-    from modules.appeals.services import on_forward
-
-    await on_forward(response)
 
 
 async def _reception_reminders(settings) -> int:
@@ -85,23 +37,23 @@ async def _reception_reminders(settings) -> int:
     return await queue_reminders()
 
 
-register_answer_hook("appeals", _on_answer)
-register_forward_hook("appeals", _on_forward)
+register_answer_hook("appeals", lazy("modules.appeals.services:on_answer"))
+register_forward_hook("appeals", lazy("modules.appeals.services:on_forward"))
 register_topic("appeals", N_("Your appeals and reception bookings"))
 
 module = CivicModule(
     slug="appeals",
     title=N_("Appeals"),
     piccolo_app="modules.appeals.piccolo_app",
-    router=_router,
-    api_router=_api_router,
+    router=lazy("modules.appeals.routes:router"),
+    api_router=lazy("modules.appeals.api:router"),
     nav=(NavEntry(N_("Appeals"), "/appeals"), NavEntry(N_("Receptions"), "/appeals/receptions")),
     levels=(DIALOGUE,),
     roles=("official", "administrator"),
-    search_documents=_search_documents,
-    load_demo=_load_demo,
-    personal_data=_personal_data,
-    forget_person=_forget_person,
+    search_documents=lazy("modules.appeals.search:search_documents"),
+    load_demo=lazy("modules.appeals.demo:load_demo"),
+    personal_data=lazy("modules.appeals.services:personal_data"),
+    forget_person=lazy("modules.appeals.services:forget_person"),
     periodic_jobs=(("reception_reminders", 3600, _reception_reminders),),
     staff_links=(NavEntry(N_("Appeals to handle"), "/appeals/staff"),
                  NavEntry(N_("Reception schedules"), "/appeals/receptions/staff")),

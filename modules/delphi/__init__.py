@@ -26,44 +26,8 @@ What the module offers, in one place:
 
 from civic.engagement.levels import CONSULT
 from civic.i18n.runtime import N_
-from civic.modules import CivicModule, NavEntry
+from civic.modules import CivicModule, NavEntry, lazy
 from civic.notify.services import register_topic
-
-
-def _router():
-    from modules.delphi.routes import router
-
-    return router()
-
-
-def _api_router():
-    from modules.delphi.api import router
-
-    return router()
-
-
-async def _load_demo(settings, progress) -> None:
-    from modules.delphi.demo import load_demo
-
-    await load_demo(settings, progress)
-
-
-async def _forget_person(user_id: int) -> None:
-    from modules.delphi.services import forget_expert
-
-    await forget_expert(user_id)
-
-
-async def _personal_data(user_id: int) -> dict:
-    from modules.delphi.services import personal_data
-
-    return await personal_data(user_id, None)
-
-
-def _search_documents():
-    from modules.delphi.search import search_documents
-
-    return search_documents()
 
 
 async def _close_rounds(settings) -> int:
@@ -72,26 +36,21 @@ async def _close_rounds(settings) -> int:
     return await close_due_rounds()
 
 
-async def _remind(settings) -> int:
-    from modules.delphi.services import send_reminders
-
-    return await send_reminders(settings)
-
-
 register_topic("delphi", N_("Delphi studies you take part in"))
 
 module = CivicModule(
     slug="delphi",
     title=N_("Delphi studies"),
     piccolo_app="modules.delphi.piccolo_app",
-    router=_router,
-    api_router=_api_router,
+    router=lazy("modules.delphi.routes:router"),
+    api_router=lazy("modules.delphi.api:router"),
     nav=(NavEntry(N_("Delphi studies"), "/delphi"),),
     levels=(CONSULT,),
     roles=("organiser", "expert", "administrator"),
-    search_documents=_search_documents,
-    load_demo=_load_demo,
-    personal_data=_personal_data,
-    forget_person=_forget_person,
-    periodic_jobs=(("close_due_rounds", 300, _close_rounds), ("remind_experts", 3600, _remind)),
+    search_documents=lazy("modules.delphi.search:search_documents"),
+    load_demo=lazy("modules.delphi.demo:load_demo"),
+    personal_data=lazy("modules.delphi.services:personal_data"),
+    forget_person=lazy("modules.delphi.services:forget_expert"),
+    periodic_jobs=(("close_due_rounds", 300, _close_rounds),
+                   ("remind_experts", 3600, lazy("modules.delphi.services:send_reminders"))),
 )

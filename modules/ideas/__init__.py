@@ -16,62 +16,25 @@ What the module offers, in one place:
 
 from civic.engagement.levels import CONSULT, DIALOGUE
 from civic.i18n.runtime import N_
-from civic.modules import CivicModule, NavEntry
+from civic.modules import CivicModule, NavEntry, lazy
 from civic.notify.services import register_topic
 from civic.responses.services import register_answer_hook
 
-
-def _router():
-    from modules.ideas.routes import router
-
-    return router()
-
-
-def _api_router():
-    from modules.ideas.api import router
-
-    return router()
-
-
-async def _load_demo(settings, progress) -> None:
-    from modules.ideas.demo import load_demo
-
-    await load_demo(settings, progress)
-
-
-async def _personal_data(user_id: int) -> dict:
-    from modules.ideas.services import personal_data
-
-    return await personal_data(user_id)
-
-
-def _search_documents():
-    from modules.ideas.search import search_documents
-
-    return search_documents()
-
-
-async def _on_answer(response) -> None:
-    from modules.ideas.services import on_answer
-
-    await on_answer(response)
-
-
-register_answer_hook("ideas", _on_answer)
+register_answer_hook("ideas", lazy("modules.ideas.services:on_answer"))
 register_topic("ideas", N_("Ideas you proposed, support or follow"))
 
 module = CivicModule(
     slug="ideas",
     title=N_("Ideas"),
     piccolo_app="modules.ideas.piccolo_app",
-    router=_router,
-    api_router=_api_router,
+    router=lazy("modules.ideas.routes:router"),
+    api_router=lazy("modules.ideas.api:router"),
     nav=(NavEntry(N_("Ideas"), "/ideas"), NavEntry(N_("Challenges"), "/ideas/challenges")),
     levels=(CONSULT, DIALOGUE),
     roles=("moderator", "official", "administrator"),
-    search_documents=_search_documents,
-    load_demo=_load_demo,
-    personal_data=_personal_data,
+    search_documents=lazy("modules.ideas.search:search_documents"),
+    load_demo=lazy("modules.ideas.demo:load_demo"),
+    personal_data=lazy("modules.ideas.services:personal_data"),
     staff_links=(NavEntry(N_("Moderation of ideas"), "/ideas/moderation"),
                  NavEntry(N_("Rules for ideas"), "/ideas/policy")),
 )

@@ -21,89 +21,29 @@ What the module offers, in one place:
 
 from civic.engagement.levels import DIALOGUE
 from civic.i18n.runtime import N_
-from civic.modules import CivicModule, NavEntry
+from civic.modules import CivicModule, NavEntry, lazy
 from civic.notify.services import register_topic
 from civic.responses.services import register_answer_hook
 
-
-def _router():
-    from modules.petitions.routes import router
-
-    return router()
-
-
-def _api_router():
-    from modules.petitions.api import router
-
-    return router()
-
-
-async def _load_demo(settings, progress) -> None:
-    from modules.petitions.demo import load_demo
-
-    await load_demo(settings, progress)
-
-
-async def _forget_person(user_id: int) -> None:
-    from modules.petitions.services import forget_signer
-
-    await forget_signer(user_id)
-
-
-async def _personal_data(user_id: int) -> dict:
-    from modules.petitions.services import personal_data
-
-    return await personal_data(user_id)
-
-
-def _search_documents():
-    from modules.petitions.search import search_documents
-
-    return search_documents()
-
-
-async def _on_answer(response) -> None:
-    from modules.petitions.services import on_answer
-
-    await on_answer(response)
-
-
-async def _close_expired(settings) -> int:
-    from modules.petitions.services import close_expired_job
-
-    return await close_expired_job(settings)
-
-
-async def _tell_moderators(settings) -> int:
-    from modules.petitions.services import flags_job
-
-    return await flags_job(settings)
-
-
-async def _anonymise(settings) -> int:
-    from modules.petitions.services import anonymise_job
-
-    return await anonymise_job(settings)
-
-
-register_answer_hook("petitions", _on_answer)
+register_answer_hook("petitions", lazy("modules.petitions.services:on_answer"))
 register_topic("petitions", N_("Petitions you started or signed"))
 
 module = CivicModule(
     slug="petitions",
     title=N_("Petitions"),
     piccolo_app="modules.petitions.piccolo_app",
-    router=_router,
-    api_router=_api_router,
+    router=lazy("modules.petitions.routes:router"),
+    api_router=lazy("modules.petitions.api:router"),
     nav=(NavEntry(N_("Petitions"), "/petitions"),),
     levels=(DIALOGUE,),
     roles=("moderator", "official", "administrator"),
-    search_documents=_search_documents,
-    load_demo=_load_demo,
-    personal_data=_personal_data,
-    forget_person=_forget_person,
-    periodic_jobs=(("close_expired", 600, _close_expired), ("tell_moderators_of_flags", 60, _tell_moderators),
-                   ("anonymise_signers", 3600, _anonymise)),
+    search_documents=lazy("modules.petitions.search:search_documents"),
+    load_demo=lazy("modules.petitions.demo:load_demo"),
+    personal_data=lazy("modules.petitions.services:personal_data"),
+    forget_person=lazy("modules.petitions.services:forget_signer"),
+    periodic_jobs=(("close_expired", 600, lazy("modules.petitions.services:close_expired_job")),
+                   ("tell_moderators_of_flags", 60, lazy("modules.petitions.services:flags_job")),
+                   ("anonymise_signers", 3600, lazy("modules.petitions.services:anonymise_job"))),
     staff_links=(NavEntry(N_("Moderation of petitions"), "/petitions/moderation"),
                  NavEntry(N_("Rules for petitions"), "/petitions/rules")),
 )
