@@ -86,7 +86,12 @@ async def preference_for(user_id: int, kind: str) -> str:
         NotificationPreference.kind, NotificationPreference.delivery
     ).where((NotificationPreference.user == user_id)
             & NotificationPreference.kind.is_in(list({kind, topic_of(kind)})))
-    chosen = {row["kind"]: row["delivery"] for row in rows}
+    return _delivery({row["kind"]: row["delivery"] for row in rows}, kind)
+
+
+def _delivery(chosen: dict[str, str], kind: str) -> str:
+    """From one person's choices {kind: delivery}: the exact kind first, then its topic;
+    immediate when they never chose."""
     return chosen.get(kind) or chosen.get(topic_of(kind)) or Delivery.IMMEDIATE
 
 
@@ -176,7 +181,7 @@ async def notify_many(messages: Iterable[Message]) -> int:
     user_ids = sorted({m.user_id for m in messages})
     kinds = sorted({k for m in messages for k in (m.kind, topic_of(m.kind))})
     people: dict[int, dict] = {}
-    chosen: dict[tuple[int, str], str] = {}
+    chosen: dict[int, dict[str, str]] = defaultdict(dict)
     for start in range(0, len(user_ids), NOTIFY_CHUNK):
         chunk = user_ids[start:start + NOTIFY_CHUNK]
         for row in await User.select(User.id, User.email, User.deleted_at, User.language).where(User.id.is_in(chunk)):
@@ -184,16 +189,14 @@ async def notify_many(messages: Iterable[Message]) -> int:
         for row in await NotificationPreference.select(
                 NotificationPreference.user, NotificationPreference.kind, NotificationPreference.delivery).where(
                 NotificationPreference.user.is_in(chunk) & NotificationPreference.kind.is_in(kinds)):
-            chosen[(row["user"], row["kind"])] = row["delivery"]
+            chosen[row["user"]][row["kind"]] = row["delivery"]
     notifications: list[Notification] = []
     mails: list[OutgoingMail] = []
     for message in messages:
         person = people.get(message.user_id)
         if person is None or person["deleted_at"] is not None:
             continue
-        delivery = (chosen.get((message.user_id, message.kind))
-                    or chosen.get((message.user_id, topic_of(message.kind))) or Delivery.IMMEDIATE)
-        emailed = delivery == Delivery.IMMEDIATE and bool(person["email"])
+        emailed = _delivery(chosen[message.user_id], message.kind) == Delivery.IMMEDIATE and bool(person["email"])
         if emailed:
             mails.append(OutgoingMail(to_address=person["email"], subject=message.title[:300],
                                       body=_mail_body(person["language"], [(message.title, message.body, message.url)])))
