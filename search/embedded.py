@@ -63,7 +63,7 @@ from tantivy import Filter, Index, Occur, Order, Query, SchemaBuilder, TextAnaly
 
 from search.backend import SearchBackend, SearchError, SearchUnavailable
 from search.documents import Document, SearchQuery, territory_paths
-from search.text import MIN_STEM, QueryTerm, fold_word, folded_words, ru_analyzer, stem, stems, words
+from search.text import MIN_STEM, QueryTerm, fold_word, folded_words, ru_analyzer, stem, words
 
 __all__ = ["EmbeddedBackend", "SCHEMA_VERSION"]
 
@@ -316,9 +316,11 @@ class EmbeddedBackend(SearchBackend):
     def _tantivy_doc(self, doc: Document, vocabulary: dict[str, set[str]]) -> tantivy.Document:
         """The tantivy document; its words and stems are added to ``vocabulary``."""
         title_f, body_f = folded_words(doc.title), folded_words(doc.body)
-        folded = [w for w in title_f + body_f if len(w) < _LONGEST_WORD]
-        vocabulary["all_f"].update(folded)
-        vocabulary["all_k"].update(stem(w) for w in folded)
+        all_f = title_f + body_f
+        all_k = [stem(w) for w in all_f]
+        kept = [len(w) < _LONGEST_WORD for w in all_f]  # what the tokenizer keeps
+        vocabulary["all_f"].update(w for w, keep in zip(all_f, kept) if keep)
+        vocabulary["all_k"].update(k for k, keep in zip(all_k, kept) if keep)
         t = tantivy.Document()
         t.add_bytes("payload", _encode(doc))
         t.add_text("id", doc.id)
@@ -329,8 +331,8 @@ class EmbeddedBackend(SearchBackend):
         t.add_integer("created_ts", doc.timestamp)
         t.add_integer("year", doc.year)
         t.add_text("title_f", " ".join(title_f))
-        t.add_text("all_f", " ".join(title_f + body_f))
-        t.add_text("all_k", stems(title_f + body_f))
+        t.add_text("all_f", " ".join(all_f))
+        t.add_text("all_k", " ".join(all_k))
         t.add_text("all_r", doc.title + "\n" + doc.body)
         return t
 

@@ -42,7 +42,7 @@ from typing import Final
 from civic.i18n.latin import LOWER
 
 __all__ = [
-    "WORD_RE", "QueryTerm", "fold", "fold_word", "words", "terms", "folded_words", "stem", "stems",
+    "WORD_RE", "QueryTerm", "fold", "fold_word", "words", "terms", "folded_words", "stem",
     "differing_stems", "loose_stem", "ru_stem",
     "typo_budget", "parse_query", "edit_distance", "STOPWORDS", "MAX_QUERY_WORDS",
 ]
@@ -194,11 +194,6 @@ def loose_stem(folded: str) -> str:
         return folded
     first = _strip_once(folded, loose=True)
     return folded if first is None else stem(first)
-
-
-def stems(folded: list[str]) -> str:
-    """The stems of folded words, joined by spaces (the embedded index's ``all_k``)."""
-    return " ".join(stem(f) for f in folded)
 
 
 def differing_stems(folded: list[str]) -> str:
