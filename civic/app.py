@@ -30,6 +30,7 @@ from civic import pending
 from civic.accounts import routes as account_routes
 from civic.accounts import staff_routes
 from civic.accounts import services as account_services
+from civic.db import MAX_ROW_ID
 from civic.i18n.runtime import gettext as _
 
 
@@ -119,6 +120,14 @@ def permission_denied(request: Request, exc: PermissionDeniedException) -> Respo
                            N_("This action needs a confirmed identity. Confirm your e-mail address, or sign in "
                              "through the state identity service to become a verified resident."))
     return _error_page(request, 403, N_("Access denied"), N_("You do not have the right to do this."))
+
+
+async def refuse_impossible_ids(request: Request) -> None:
+    """A whole number in the path beyond any row id (32-bit on PostgreSQL) names nothing: 404
+    here, for every route, instead of a database error when the handler looks it up."""
+    for value in request.path_params.values():
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ROW_ID:
+            raise NotFoundException()
 
 
 def not_found(request: Request, exc: NotFoundException) -> Response:
@@ -270,6 +279,7 @@ def create_app(settings: Settings, extra_modules: tuple[CivicModule, ...] = ()) 
         },
         on_startup=[start_database, start_search],
         on_shutdown=[stop_database, stop_search],
+        before_request=refuse_impossible_ids,
         after_response=after_write,
         before_send=[add_security_headers],
         debug=settings.debug,

@@ -38,7 +38,7 @@ from pathlib import Path
 from civic import uploads
 from civic.accounts.services import audit, over_rate_limit
 from civic.accounts.tables import Membership, Role
-from civic.db import subject_row_id, write_transaction
+from civic.db import MAX_ROW_ID, subject_row_id, write_transaction
 from civic.i18n.runtime import N_
 from civic.notify.services import notify
 from civic.responses import services as responses
@@ -204,7 +204,7 @@ class Upload:
     data: bytes
 
 
-MAX_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL: a bigger number from a form or a path finds nothing
+MAX_ID = MAX_ROW_ID  # a bigger number from a form or a path finds nothing
 
 
 def db_id(value) -> int | None:

@@ -61,3 +61,10 @@ async def test_module_switched_off_leaves_no_trace_and_the_rest_works(settings, 
 def test_unknown_module_in_settings_is_a_clear_error(settings):
     with pytest.raises(SettingsError, match="CIVIC_MODULES: unknown module 'nonexistent'"):
         enabled_modules(dataclasses.replace(settings, modules=("nonexistent",)))
+
+
+async def test_an_id_no_row_can_have_is_not_found_on_every_route(client):
+    """Ids are 32-bit on PostgreSQL: a bigger number in a path is "not found", never a 500."""
+    for path in ("/ideas/99999999999", "/appeals/receptions/4294967296"):
+        response = await client.get(path)
+        assert response.status_code == 404, (path, response.status_code)
