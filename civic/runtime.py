@@ -5,7 +5,7 @@ from __future__ import annotations
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.base import Engine
 
-from civic.db import app_paths, bind_engine, engine_for
+from civic.db import app_paths, bind_engine, engine_for, write_transaction
 from civic.modules import CivicModule, enabled_modules
 from civic.settings import Settings
 
@@ -23,3 +23,9 @@ def open_database(settings: Settings, modules: list[CivicModule] | None = None) 
 
 def current_engine() -> Engine:
     return _state["engine"]
+
+
+def transaction():
+    """A write transaction on the current engine (SQLite's write lock taken at once): the one way
+    a service opens a write that must happen completely or not at all."""
+    return write_transaction(current_engine())
