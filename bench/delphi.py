@@ -85,7 +85,7 @@ async def time_results_page(experts: int, questions: int) -> dict:
 
     from civic.accounts.passwords import hash_password
     from civic.accounts.tables import Membership, Role, User
-    from civic.app import create_app
+    from ashyq.app import create_app
     from civic.db import migrate
     from civic.runtime import open_database
     from civic.settings import load_settings

@@ -59,7 +59,7 @@ def _bare_app(template_dir: Path):
 
 
 def _ashyq_app():
-    from civic.app import create_app
+    from ashyq.app import create_app
     from civic.settings import load_settings
 
     return create_app(load_settings())

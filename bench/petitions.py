@@ -73,7 +73,7 @@ def serve(port: int) -> None:
     """Child process: the Ashyq app under uvicorn on a shared port."""
     import uvicorn
 
-    from civic.app import create_app
+    from ashyq.app import create_app
     from civic.settings import load_settings
 
     linger = os.environ.get("BENCH_WRITER_LINGER")  # seconds, to try the group commit's wait

@@ -12,7 +12,7 @@ use), so there is no compile step.
 
 Messages reach gettext in several ways, and the extraction keywords below cover each:
 ``_``/``gettext``/``ngettext`` (Python and Jinja), ``N_`` (a message marked here and
-translated later), the first argument of ``ResponseRuleError`` and ``AccountError`` (their
+translated later), the first argument of ``RuleError`` (and ``Denied``, ``NotFound``, ``TooMany``), ``ResponseRuleError`` and ``AccountError`` (their
 message is translated where the refusal is shown), the label of ``register_topic(topic,
 label)`` and of ``NavEntry(label, path)``. Anything else passed to gettext through a variable
 must be wrapped in ``N_()`` where it is written.
@@ -61,6 +61,10 @@ KEYWORDS = (
     "N_",
     "ResponseRuleError",
     "AccountError",
+    "RuleError",
+    "Denied",
+    "NotFound",
+    "TooMany",
     "register_topic:2",
     "NavEntry:1",
 )

@@ -2,7 +2,7 @@
 
 A module that changes a public record calls :func:`record_changed` inside its transaction; the
 change lands in the outbox table with the record, so both commit or neither. After the request
-(see ``civic.app``), :func:`flush` applies pending entries to the search engine and removes them.
+(see ``ashyq.app``), :func:`flush` applies pending entries to the search engine and removes them.
 If the engine is down, the entries stay and the next flush (next write, the worker, or
 ``civic search reindex``) applies them: nothing is lost and the write never fails because of
 search. Flushes in different processes claim what they apply (see :func:`flush`), so changes

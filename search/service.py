@@ -4,7 +4,7 @@ loop, and the index kept true to the database (flush after writes, full rebuild,
 The backends are synchronous (:mod:`search.backend`); everything here is ``async`` and runs
 them in a thread. Who calls what:
 
-* ``civic.app``: :func:`start` on start-up (configure, tolerating an engine that is down),
+* ``ashyq.app``: :func:`start` on start-up (configure, tolerating an engine that is down),
   :func:`apply_pending` after every unsafe request, :func:`stop` on shut-down;
 * ``civic worker``: :func:`apply_pending` every round; ``civic search reindex``:
   :func:`rebuild`; ``civic search status`` and ``/staff/search``: :func:`index_status`;

@@ -38,7 +38,7 @@ async def database(settings):
 
 @pytest.fixture(scope="session")
 async def app(settings, database):
-    from civic.app import create_app
+    from ashyq.app import create_app
 
     return create_app(settings)
 

@@ -91,7 +91,7 @@ class LiveServer:
 
 @pytest.fixture(scope="session")
 async def live_server(settings, database):
-    from civic.app import create_app
+    from ashyq.app import create_app
     from civic.demo import load_core_demo
 
     if getattr(database, "pool", None) is not None:  # a pool is bound to the loop that opened it

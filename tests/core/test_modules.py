@@ -8,7 +8,7 @@ import dataclasses
 import httpx
 import pytest
 
-from civic.app import create_app
+from ashyq.app import create_app
 from civic.modules import enabled_modules
 from civic.settings import SettingsError
 from tests.support import sample_module

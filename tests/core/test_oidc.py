@@ -58,7 +58,7 @@ def oidc_settings(settings, issuer: str):
 
 @pytest.fixture(scope="module")
 async def oidc_app(settings, database, provider):
-    from civic.app import create_app
+    from ashyq.app import create_app
 
     return create_app(oidc_settings(settings, provider))  # the database is already open: reused
 
@@ -309,7 +309,7 @@ async def test_refusal_is_shown_in_the_readers_language(oidc_app, idp, monkeypat
 
 async def test_provider_down_during_the_token_exchange(settings, database, idp):
     """The provider answers the start of the flow, then goes away before the code is exchanged."""
-    from civic.app import create_app
+    from ashyq.app import create_app
 
     with run_server_in_thread(port=0) as server:
         short_lived = f"http://127.0.0.1:{server.server_address[1]}"
@@ -361,7 +361,7 @@ async def test_forged_code_is_refused_without_a_500(web, idp):
 
 
 async def test_provider_down_on_login_gives_an_error_page(settings, database):
-    from civic.app import create_app
+    from ashyq.app import create_app
 
     app = create_app(oidc_settings(settings, f"http://127.0.0.1:{closed_port()}"))
     async with browser(app) as web:

@@ -39,7 +39,7 @@ PROBE = CivicModule(slug="probe", title="Probe",
 
 @pytest.fixture
 async def cached_app(settings, database, tmp_path):
-    from civic.app import create_app
+    from ashyq.app import create_app
 
     board.update(notice="first notice", renders=0)
     return create_app(settings.with_changes(page_cache_seconds=30, data_dir=tmp_path), extra_modules=(PROBE,))

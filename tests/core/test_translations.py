@@ -55,7 +55,7 @@ def test_extraction_finds_messages_passed_through_variables(template):
         "Answers to your requests, appeals and petitions",  # NOTIFICATION_KINDS
         "Overdue: “%(title)s” was due on %(due)s",  # escalation title
         "%(organisation)s answered “%(title)s”",  # citizen notification
-        "Page not found",  # error pages, N_ in civic/app.py
+        "Page not found",  # error pages, N_ in ashyq/app.py
     ):
         assert msgid in ids, f"{msgid!r} is not extracted"
     assert ("%(num)s item", "%(num)s items") in ids  # ngettext in a template

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from civic.modules import CivicModule
 from civic.notify.services import queue_mail
 from civic.notify.tables import OutgoingMail
-from civic.worker import ALMATY, run_round, schedule_for
+from ashyq.worker import ALMATY, run_round, schedule_for
 
 calls: list[str] = []
 

@@ -27,7 +27,7 @@ import pytest
 from litestar import Request, Response, Router, post
 from litestar.params import FromPath
 
-from civic.app import create_app
+from ashyq.app import create_app
 from civic.modules import CivicModule
 from search.backend import SearchUnavailable
 from search.documents import Document, SearchQuery
@@ -507,7 +507,7 @@ def test_reindex_and_status_commands(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIVIC_")}
     env.update(CIVIC_DATA_DIR=str(tmp_path), CIVIC_SECRET_KEY="x" * 64, CIVIC_MODULES="",
                PICCOLO_CONF="civic.piccolo_conf", COLUMNS="120")
-    civic = [sys.executable, "-m", "civic.cli"]
+    civic = [sys.executable, "-m", "ashyq.cli"]
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(civic + list(args), env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
-from civic.app import create_app
+from ashyq.app import create_app
 from civic.modules import CivicModule, NavEntry
 from search.backend import SearchUnavailable
 from search.documents import Document

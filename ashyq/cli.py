@@ -101,7 +101,7 @@ def serve(host: str, port: int, reload: bool) -> None:
 
     _settings()  # fail early with a clear line on bad settings
     click.echo(f"Ashyq is serving on http://{host}:{port}", err=True)
-    uvicorn.run("civic.asgi:app", host=host, port=port, reload=reload,
+    uvicorn.run("ashyq.asgi:app", host=host, port=port, reload=reload,
                 proxy_headers=True, forwarded_allow_ips="*", log_level="info")
 
 
@@ -286,7 +286,7 @@ def worker(interval: int, digest_hour: int) -> None:
 
     async def loop() -> None:
         from civic.modules import enabled_modules
-        from civic.worker import Job, run_round, schedule_for
+        from ashyq.worker import Job, run_round, schedule_for
         from search.service import apply_pending, worker_backend
 
         search_backend = worker_backend(settings)
