@@ -40,6 +40,7 @@ def N_(message: str) -> str:
 
 
 from civic.modules import CivicModule, enabled_modules
+from civic.references import services as references
 from civic.responses import routes as response_routes
 from civic.settings import Settings
 from civic.territory import routes as territory_routes
@@ -219,6 +220,7 @@ def create_app(settings: Settings, extra_modules: tuple[CivicModule, ...] = ()) 
     from civic.runtime import open_database, _state
 
     modules = enabled_modules(settings, extra_modules)
+    references.install(modules)  # the resolvers of the enabled modules
     if "engine" not in _state:
         open_database(settings, modules)
 

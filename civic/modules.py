@@ -18,6 +18,8 @@ from civic.settings import Settings, SettingsError
 if TYPE_CHECKING:
     from litestar import Router
 
+    from civic.references.services import Resolved
+
 MODULES_PACKAGE = "modules"
 
 
@@ -62,6 +64,9 @@ class CivicModule:
     # e.g. reminders, anonymising old personal data, closing expired items.
     periodic_jobs: tuple[tuple[str, int, Callable[..., Awaitable[Any]]], ...] = ()
     staff_links: tuple[NavEntry, ...] = field(default=())
+    # (subject ids of this module) -> {id: Resolved} for those that are public now: how another
+    # module's record names one of this module's records (civic.references)
+    resolve_references: Callable[[list[str]], Awaitable[dict[str, Resolved]]] | None = None
 
 
 def available_module_names() -> list[str]:
