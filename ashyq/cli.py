@@ -11,6 +11,7 @@ import click
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from ashyq.manifests import build_modules
 from civic.settings import Settings, SettingsError, load_settings
 
 console = Console(stderr=True)
@@ -26,11 +27,17 @@ def _settings() -> Settings:
 
 
 def _run(settings: Settings, work: Callable[[], Awaitable]):
-    """Open the database for the enabled modules, then run `work` in one event loop."""
+    """Check and install the enabled modules' manifests, open the database for them, then run
+    `work` in one event loop."""
     from civic.runtime import open_database
 
     os.environ.setdefault("PICCOLO_CONF", "civic.piccolo_conf")
-    open_database(settings)
+    try:
+        modules = build_modules(settings)
+    except SettingsError as exc:
+        click.echo(f"civic: {exc}", err=True)
+        sys.exit(2)
+    open_database(settings, modules)
     try:
         return asyncio.run(work())
     finally:  # a command may have written: pages kept by running servers are rendered again
@@ -285,18 +292,18 @@ def worker(interval: int, digest_hour: int) -> None:
     settings = _settings()
 
     async def loop() -> None:
-        from civic.modules import enabled_modules
-        from ashyq.worker import Job, run_round, schedule_for
+        from ashyq.worker import run_round, schedule_for
+        from civic.modules import PeriodicJob
         from search.service import apply_pending, worker_backend
 
         search_backend = worker_backend(settings)
 
-        async def apply_search_outbox(_settings) -> int:
+        async def apply_search_outbox() -> int:
             """Search changes the web process could not apply (engine down, writer busy)."""
             return await apply_pending(search_backend)
 
-        schedule = schedule_for(settings, enabled_modules(settings), digest_hour=digest_hour,
-                                extra=[Job("search.apply_outbox", 0, apply_search_outbox)])
+        schedule = schedule_for(settings, build_modules(settings), digest_hour=digest_hour,
+                                extra=[PeriodicJob("search.apply_outbox", 0, apply_search_outbox, with_settings=False)])
         while True:
             results = await run_round(settings, schedule)
             for name, result in results.items():
