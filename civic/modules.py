@@ -18,12 +18,13 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from civic.engagement.levels import LEVELS
+from civic.permissions import Action
 from civic.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from litestar import Router
 
-    from civic.permissions import Action
     from civic.responses.tables import OfficialResponse
 
 MODULES_PACKAGE = "modules"
@@ -213,9 +214,6 @@ def _check_tuple_of(module: CivicModule, name: str, kind: type) -> None:
 def check_module(module: CivicModule) -> CivicModule:
     """Check a manifest as the app starts: every field has its type, every level is known,
     every lazy reference imports. Raises SettingsError naming the module and the field."""
-    from civic.engagement.levels import LEVELS
-    from civic.permissions import Action
-
     if not isinstance(module, CivicModule):
         raise SettingsError(f"CIVIC_MODULES: {module!r} is not a CivicModule")
     if not SLUG.match(module.slug or ""):
