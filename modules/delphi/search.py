@@ -1,4 +1,4 @@
-"""How published Delphi studies become search Documents (ARCHITECTURE.md, "One search index").
+"""How published Delphi studies become search Documents (docs/architecture.md, "One search index").
 
 Only published studies are indexed, and only what is public about them: the topic, the
 purpose, the questions in their last wording and the aggregates of the last round (median and
