@@ -22,9 +22,6 @@ log = logging.getLogger(__name__)
 ALMATY = ZoneInfo("Asia/Almaty")
 ESCALATION_EVERY = 900  # seconds
 
-Job = PeriodicJob  # the name the worker used before the manifests had one job type
-
-
 @dataclass
 class Schedule:
     jobs: list[PeriodicJob]

@@ -160,7 +160,7 @@ class CivicModule:
     # where its kinds differ ({"idea": (CONSULT,), "challenge": (DIALOGUE,)}); every level of a
     # kind is one of `levels`.
     levels: tuple[str, ...] = ()
-    kind_levels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    kind_levels: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
     roles: tuple[Role, ...] = ()  # membership roles the module uses beyond the core's own
     # the civic.permissions.Action values the module checks (documentation, admin listing);
     # a tuple, or lazy("pkg.mod:NAME") naming one where the actions live beside their rules
