@@ -30,6 +30,7 @@ from civic import pending
 from civic.accounts import routes as account_routes
 from civic.accounts import staff_routes
 from civic.accounts import services as account_services
+from civic.accounts.roles import role_label
 from civic.db import MAX_ROW_ID
 from civic.i18n import runtime as i18n
 from civic.i18n.runtime import N_
@@ -217,6 +218,7 @@ def create_app(settings: Settings, extra_modules: tuple[CivicModule, ...] = ()) 
     environment = build_environment()
     environment.globals["nav_modules"] = [entry for module in modules for entry in module.nav]
     environment.globals["staff_links"] = [entry for module in modules for entry in module.staff_links]
+    environment.globals["role_label"] = role_label  # msgid of a role's label: the core's, a module's or reserved
     environment.globals["oidc_enabled"] = settings.oidc_enabled
     environment.globals["oidc_name"] = settings.oidc_name
 

@@ -26,7 +26,7 @@ from civic.responses import services as responses
 from civic.settings import SettingsError
 from civic.territory.tables import Organisation, Territory
 from tests.support import sample_module
-from tests.support.web import make_user, unique_email
+from tests.support.web import make_user, sign_in, unique_email
 
 
 def _client(app) -> httpx.AsyncClient:
@@ -134,7 +134,7 @@ def test_a_disabled_modules_manifest_is_not_resolved(settings, database):
     create_app(dataclasses.replace(settings, modules=()), extra_modules=(broken,))  # no error: not enabled
 
 
-async def test_a_module_role_becomes_assignable(settings, database):
+async def test_a_module_role_becomes_assignable(settings, database, client):
     archive = _variant("archive", roles=(Role("archivist", "Archivist"), Role("official", "Official")))
     person = await make_user(unique_email("archivist"))
     organisation = {"id": await _organisation()}
@@ -150,6 +150,9 @@ async def test_a_module_role_becomes_assignable(settings, database):
     await add_membership(person["id"], organisation["id"], "official")
     with pytest.raises(AccountError):
         await add_membership(person["id"], organisation["id"], "no_such_role")
+    await sign_in(client, person["email"], "correct horse battery")
+    profile = (await client.get("/account")).text
+    assert "Archivist —" in profile and "Official —" in profile  # labels from the manifest and the core
 
 
 def test_the_core_keeps_only_its_own_roles():
