@@ -291,7 +291,8 @@ async def _escalate(response: OfficialResponse, reason: str, now: datetime, *, o
 def register_answer_hook(module_slug: str, callback: AnswerHook) -> None:
     """Call ``callback(response)`` when a response whose subject starts with
     ``f"{module_slug}:"`` is answered (inside the answer's transaction: if it raises, the
-    answer is not saved). Modules use it to notify supporters and signers."""
+    answer is not saved). Modules declare theirs in their manifest (``Hooks(answer=...)``), e.g.
+    to notify supporters and signers; the composition root installs them."""
     hooks = _answer_hooks.setdefault(module_slug, [])
     if callback not in hooks:
         hooks.append(callback)
