@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres install install-test bench clean
+.PHONY: run test lint-imports test-sqlite test-postgres install install-test bench clean
 
 run: install
 	$(BIN)/civic migrate
@@ -28,8 +28,13 @@ $(VENV)/.installed-test: pyproject.toml
 	touch $@
 
 test: install-test
+	$(MAKE) lint-imports
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
+
+# The layers of docs/architecture.md: ashyq > modules > search > civic, no module imports another.
+lint-imports:
+	$(BIN)/lint-imports
 
 test-sqlite:
 	$(BIN)/python -m pytest

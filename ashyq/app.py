@@ -30,26 +30,28 @@ from civic import pending
 from civic.accounts import routes as account_routes
 from civic.accounts import staff_routes
 from civic.accounts import services as account_services
+from civic.accounts.roles import role_label
 from civic.db import MAX_ROW_ID
+from civic.i18n import runtime as i18n
+from civic.i18n.runtime import N_
 from civic.i18n.runtime import gettext as _
-
-
-def N_(message: str) -> str:
-    """Marks a message for extraction; it is translated later, in the reader's language."""
-    return message
-
-
-from civic.modules import CivicModule, enabled_modules
-from civic.references import services as references
+from civic.modules import CivicModule
+from civic.notify.services import deliver_pending_mail
 from civic.responses import routes as response_routes
+from civic.runtime import _state, current_engine, open_database
 from civic.settings import Settings
 from civic.territory import routes as territory_routes
 from civic.web import core_routes
 from civic.web.context import RequestContextMiddleware, add_security_headers, language_for
 from civic.web.page_cache import PageCacheMiddleware
-from civic.i18n import runtime as i18n
 from civic.web.pages import page
 from civic.web.templates import build_environment
+from piccolo.engine.postgres import PostgresEngine
+from search import backend_for
+from search import routes as search_routes
+from search.service import apply_pending, rebuild_if_needed, start, stop
+
+from ashyq.manifests import build_modules
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -156,8 +158,6 @@ def server_error(request: Request, exc: Exception) -> Response:
 
 async def deliver_mail_after_write(request: Request) -> None:
     """Mail is queued inside the transaction and sent once the request has finished."""
-    from civic.notify.services import deliver_pending_mail
-
     if request.method in UNSAFE_METHODS and pending.is_marked(pending.MAIL):
         await deliver_pending_mail(request.app.state.settings)
 
@@ -166,8 +166,6 @@ async def apply_search_changes(request: Request) -> None:
     """Index changes are queued in the outbox inside the transaction; apply them once the
     request has finished, so a record is searchable (or gone) in the same request path. Never
     raises: when the engine is down the entries wait for the next write or the worker."""
-    from search.service import apply_pending
-
     if request.method in UNSAFE_METHODS and pending.is_marked(pending.SEARCH):
         await apply_pending(request.app.state.search)
 
@@ -182,33 +180,23 @@ async def start_search(app: Litestar) -> None:
     """Configure the index (one backend per process); an engine that is down at start is
     tolerated: searches answer "unavailable" and writes wait in the outbox. An index emptied by
     a schema change is rebuilt in the background."""
-    from search.service import rebuild_if_needed, start
-
     if await start(app.state.search):
         rebuild_if_needed(app.state.search, app.state.modules)
 
 
 async def stop_search(app: Litestar) -> None:
-    from search.service import stop
-
     await stop(app.state.search)
 
 
 async def start_database() -> None:
     """A connection pool per server process on PostgreSQL (Piccolo opens a connection per
     query otherwise)."""
-    from civic.runtime import current_engine
-    from piccolo.engine.postgres import PostgresEngine
-
     engine = current_engine()
     if isinstance(engine, PostgresEngine) and engine.pool is None:
         await engine.start_connection_pool(min_size=1, max_size=10)
 
 
 async def stop_database() -> None:
-    from civic.runtime import current_engine
-    from piccolo.engine.postgres import PostgresEngine
-
     engine = current_engine()
     if isinstance(engine, PostgresEngine) and engine.pool is not None:
         await engine.close_connection_pool()
@@ -217,10 +205,7 @@ async def stop_database() -> None:
 
 
 def create_app(settings: Settings, extra_modules: tuple[CivicModule, ...] = ()) -> Litestar:
-    from civic.runtime import open_database, _state
-
-    modules = enabled_modules(settings, extra_modules)
-    references.install(modules)  # the resolvers of the enabled modules
+    modules = build_modules(settings, extra_modules)  # checked, and installed into the core's registries
     if "engine" not in _state:
         open_database(settings, modules)
 
@@ -233,6 +218,7 @@ def create_app(settings: Settings, extra_modules: tuple[CivicModule, ...] = ()) 
     environment = build_environment()
     environment.globals["nav_modules"] = [entry for module in modules for entry in module.nav]
     environment.globals["staff_links"] = [entry for module in modules for entry in module.staff_links]
+    environment.globals["role_label"] = role_label  # msgid of a role's label: the core's, a module's or reserved
     environment.globals["oidc_enabled"] = settings.oidc_enabled
     environment.globals["oidc_name"] = settings.oidc_name
 
@@ -245,9 +231,6 @@ def create_app(settings: Settings, extra_modules: tuple[CivicModule, ...] = ()) 
         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static",
                                    send_as_attachment=False),
     ]
-    from search import backend_for
-    from search import routes as search_routes
-
     handlers.append(search_routes.router())
     for module in modules:
         if module.router:

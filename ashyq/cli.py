@@ -9,9 +9,21 @@ from typing import Awaitable, Callable
 
 import click
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from ashyq.manifests import build_modules
+from ashyq.worker import run_round, schedule_for
+from civic.accounts.services import AccountError, create_api_token, make_admin, normalise_email, user_by_email
+from civic.db import migrate as run_migrations
+from civic.demo import load_core_demo
+from civic.modules import PeriodicJob, enabled_modules
+from civic.notify.services import build_daily_digests, deliver_pending_mail
+from civic.responses.services import escalate_overdue
+from civic.runtime import open_database
 from civic.settings import Settings, SettingsError, load_settings
+from civic.web.page_cache import mark_changed
+from search.backend import SearchUnavailable
+from search.service import apply_pending, count_database_documents, index_status, rebuild, worker_backend
 
 console = Console(stderr=True)
 
@@ -26,16 +38,18 @@ def _settings() -> Settings:
 
 
 def _run(settings: Settings, work: Callable[[], Awaitable]):
-    """Open the database for the enabled modules, then run `work` in one event loop."""
-    from civic.runtime import open_database
-
+    """Check and install the enabled modules' manifests, open the database for them, then run
+    `work` in one event loop."""
     os.environ.setdefault("PICCOLO_CONF", "civic.piccolo_conf")
-    open_database(settings)
+    try:
+        modules = build_modules(settings)
+    except SettingsError as exc:
+        click.echo(f"civic: {exc}", err=True)
+        sys.exit(2)
+    open_database(settings, modules)
     try:
         return asyncio.run(work())
     finally:  # a command may have written: pages kept by running servers are rendered again
-        from civic.web.page_cache import mark_changed
-
         mark_changed(settings.data_dir)
 
 
@@ -52,8 +66,6 @@ def main() -> None:
 @main.command()
 def migrate() -> None:
     """Create or update the database tables of the core and every enabled module."""
-    from civic.db import migrate as run_migrations
-
     settings = _settings()
     with _progress() as progress:
         task = progress.add_task("Applying migrations…", total=None)
@@ -67,10 +79,6 @@ def demo() -> None:
     settings = _settings()
 
     async def load() -> None:
-        from civic.db import migrate as run_migrations
-        from civic.demo import load_core_demo
-        from civic.modules import enabled_modules
-
         await run_migrations()
         with _progress() as progress:
             task = progress.add_task("Loading the demo akimat…", total=None)
@@ -124,11 +132,7 @@ def create_admin(email: str, name: str, password: str) -> None:
     password = password or secrets.token_urlsafe(12)
 
     async def work() -> bool:
-        from civic.accounts.services import make_admin
-
         return await make_admin(settings, email=email, display_name=name, password=password)
-
-    from civic.accounts.services import AccountError
 
     try:
         created = _run(settings, work)
@@ -148,8 +152,6 @@ def token(email: str, name: str) -> None:
     settings = _settings()
 
     async def work() -> str | None:
-        from civic.accounts.services import create_api_token, normalise_email, user_by_email
-
         found = await user_by_email(normalise_email(email))
         if found is None or found["deleted_at"]:
             return None
@@ -173,15 +175,9 @@ def search_reindex(batch_size: int) -> None:
     """Rebuild the search index from every enabled module's public records. Safe while the
     site serves: documents are replaced in place, changes made meanwhile are written again,
     and only what no module offers any more is removed at the end."""
-    from rich.progress import BarColumn, MofNCompleteColumn
-
     settings = _settings()
 
     async def work():
-        from civic.modules import enabled_modules
-        from search.backend import SearchUnavailable
-        from search.service import count_database_documents, rebuild, worker_backend
-
         modules = enabled_modules(settings)
         backend = worker_backend(settings, lock_timeout=120.0)  # waits for the web process's writes
         try:
@@ -229,9 +225,6 @@ def search_status() -> None:
     settings = _settings()
 
     async def work():
-        from civic.modules import enabled_modules
-        from search.service import index_status, worker_backend
-
         backend = worker_backend(settings)
         try:
             return await index_status(backend, enabled_modules(settings), entries=10)
@@ -264,9 +257,6 @@ def send_mail(digests: bool) -> None:
     settings = _settings()
 
     async def work() -> int:
-        from civic.notify.services import build_daily_digests, deliver_pending_mail
-        from civic.responses.services import escalate_overdue
-
         if digests:
             await build_daily_digests()
             await escalate_overdue()
@@ -285,18 +275,14 @@ def worker(interval: int, digest_hour: int) -> None:
     settings = _settings()
 
     async def loop() -> None:
-        from civic.modules import enabled_modules
-        from ashyq.worker import Job, run_round, schedule_for
-        from search.service import apply_pending, worker_backend
-
         search_backend = worker_backend(settings)
 
-        async def apply_search_outbox(_settings) -> int:
+        async def apply_search_outbox() -> int:
             """Search changes the web process could not apply (engine down, writer busy)."""
             return await apply_pending(search_backend)
 
-        schedule = schedule_for(settings, enabled_modules(settings), digest_hour=digest_hour,
-                                extra=[Job("search.apply_outbox", 0, apply_search_outbox)])
+        schedule = schedule_for(settings, build_modules(settings), digest_hour=digest_hour,
+                                extra=[PeriodicJob("search.apply_outbox", 0, apply_search_outbox, with_settings=False)])
         while True:
             results = await run_round(settings, schedule)
             for name, result in results.items():

@@ -1,4 +1,4 @@
-"""Who may do what: one rule for every module (ARCHITECTURE.md, "Shared participation pieces").
+"""Who may do what: one rule for every module (docs/architecture.md, "Shared pieces").
 
 A module names each thing that needs permission as an :class:`Action` (a plain value, declared
 beside the rule that uses it and listed in the module's manifest) and asks ``may(user, action,

@@ -1,4 +1,4 @@
-"""The one search index shared by every module (see docs: ARCHITECTURE.md, "One search index").
+"""The one search index shared by every module (docs/architecture.md, "One search index").
 
     from search import backend_for, Document, SearchQuery
     backend = backend_for(settings)      # Meilisearch if CIVIC_MEILISEARCH_URL, else embedded

@@ -26,10 +26,12 @@ def settings():
 
 @pytest.fixture(scope="session")
 async def database(settings):
+    from ashyq.manifests import build_modules
     from civic.db import migrate
     from civic.runtime import open_database
 
-    engine = open_database(settings)
+    # as the composition root does: the enabled manifests, checked and installed (hooks, topics, roles)
+    engine = open_database(settings, build_modules(settings))
     await migrate()
     yield engine
     if hasattr(engine, "close_read_connections"):

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from civic.accounts import tokens
 from civic.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from civic.accounts.roles import assignable_roles
 from civic.accounts.tables import ApiToken, AuditEntry, Membership, RateLimitHit, Role, User
 from civic.accounts.verification import Level
 from civic.db import write_transaction
@@ -357,7 +358,9 @@ async def organisations_with_role(user: dict, roles: tuple[str, ...]) -> list[in
 
 
 async def add_membership(user_id: int, organisation_id: int, role: str) -> None:
-    if role not in Role.ALL:
+    """Give a role in an organisation: one of the core's roles or an enabled module's
+    (civic.accounts.roles.assignable_roles)."""
+    if role not in assignable_roles():
         raise AccountError("Unknown role.", "role")
     exists = await Membership.exists().where((Membership.user == user_id) & (Membership.organisation == organisation_id)
                                              & (Membership.role == role))

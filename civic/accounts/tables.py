@@ -26,16 +26,22 @@ class User(Table, tablename="civic_user"):
 
 
 class Role:
+    """Role names. The core's own are OFFICIAL and ADMINISTRATOR (CORE); every other role is
+    declared by the module that uses it (CivicModule.roles) or reserved for a mechanism still to
+    come; which roles exist and may be given is civic.accounts.roles. The other names below are
+    spellings only, kept so that code and demo data naming them read the same."""
+
     OFFICIAL = "official"
+    ADMINISTRATOR = "administrator"
+    CORE = (OFFICIAL, ADMINISTRATOR)
+    # declared by modules (moderator: ideas, petitions; expert, organiser: delphi) or reserved
     MODERATOR = "moderator"
+    EXPERT = "expert"
+    ORGANISER = "organiser"
     CONSULTANT = "consultant"
     COUNCIL_MEMBER = "council_member"
-    EXPERT = "expert"
     JURY = "jury"
     MENTOR = "mentor"
-    ORGANISER = "organiser"
-    ADMINISTRATOR = "administrator"
-    ALL = (OFFICIAL, MODERATOR, CONSULTANT, COUNCIL_MEMBER, EXPERT, JURY, MENTOR, ORGANISER, ADMINISTRATOR)
 
 
 class Membership(Table, tablename="civic_membership"):

@@ -64,7 +64,8 @@ def _translator(language: str):
 # --------------------------------------------------------------------------- preferences
 
 # Topics people choose delivery for: a kind "response.answered" belongs to topic "response".
-# Modules add theirs with register_topic(); the label is a gettext message id.
+# Modules declare theirs in their manifest (CivicModule.topics); the composition root registers
+# them here with register_topic() when it builds the app. The label is a gettext message id.
 NOTIFICATION_KINDS: dict[str, str] = {
     "response": N_("Answers to your requests, appeals and petitions"),
     "account": N_("Your account"),

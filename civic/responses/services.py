@@ -12,8 +12,9 @@ DOMAIN.md §5 and the Administrative Procedural Code of Kazakhstan, art. 76:
   a substantive answer, an invitation to further discussion.
 
 A module opens a response for one of its records (``subject`` "ideas:42"), officials move it
-along with the functions below, and the module hears about the answer through
-:func:`register_answer_hook`. Every mutating function runs in one write transaction and
+along with the functions below, and the module hears about the answer, a forward and the
+closing through the hooks of its manifest (``CivicModule.hooks``), which the composition root
+installs here with :func:`set_module_hooks`. Every mutating function runs in one write transaction and
 re-reads the row inside it; state changes are conditional on the state read, so two officials
 acting at once cannot both succeed. Rule violations raise :class:`ResponseRuleError` with an
 English msgid that the caller translates.
@@ -59,8 +60,11 @@ PRIVATE_EVENT_KINDS = frozenset({EVENT_ESCALATED, EVENT_RATED})
 NOTE_HIDDEN_EVENT_KINDS = frozenset({EVENT_FORWARDED})
 
 AnswerHook = Callable[[OfficialResponse], Awaitable[None]]
+# The registries, keyed by module slug (the subject's prefix); filled by the composition root
+# from the enabled manifests (set_module_hooks), never by a module itself.
 _answer_hooks: dict[str, list[AnswerHook]] = {}
 _forward_hooks: dict[str, list[AnswerHook]] = {}
+_close_hooks: dict[str, list[AnswerHook]] = {}
 
 
 class ResponseRuleError(Exception):
@@ -287,7 +291,8 @@ async def _escalate(response: OfficialResponse, reason: str, now: datetime, *, o
 def register_answer_hook(module_slug: str, callback: AnswerHook) -> None:
     """Call ``callback(response)`` when a response whose subject starts with
     ``f"{module_slug}:"`` is answered (inside the answer's transaction: if it raises, the
-    answer is not saved). Modules use it to notify supporters and signers."""
+    answer is not saved). Modules declare theirs in their manifest (``Hooks(answer=...)``), e.g.
+    to notify supporters and signers; the composition root installs them."""
     hooks = _answer_hooks.setdefault(module_slug, [])
     if callback not in hooks:
         hooks.append(callback)
@@ -306,6 +311,30 @@ def register_forward_hook(module_slug: str, callback: AnswerHook) -> None:
     hooks = _forward_hooks.setdefault(module_slug, [])
     if callback not in hooks:
         hooks.append(callback)
+
+
+def register_close_hook(module_slug: str, callback: AnswerHook) -> None:
+    """Call ``callback(response)`` when an answered response of the module's subjects is closed
+    (inside the closing's transaction)."""
+    hooks = _close_hooks.setdefault(module_slug, [])
+    if callback not in hooks:
+        hooks.append(callback)
+
+
+def set_module_hooks(module_slug: str, *, answer: AnswerHook | None = None, forward: AnswerHook | None = None,
+                     close: AnswerHook | None = None) -> None:
+    """The module's hooks as its manifest declares them, replacing what was set for it before
+    (the composition root calls this for every enabled module when it builds the app)."""
+    for registry, hook in ((_answer_hooks, answer), (_forward_hooks, forward), (_close_hooks, close)):
+        registry.pop(module_slug, None)
+        if hook is not None:
+            registry[module_slug] = [hook]
+
+
+def module_hooks(module_slug: str) -> dict[str, list[AnswerHook]]:
+    """The hooks installed for a module, by event (for tests and the admin listing)."""
+    return {"answer": list(_answer_hooks.get(module_slug, ())), "forward": list(_forward_hooks.get(module_slug, ())),
+            "close": list(_close_hooks.get(module_slug, ()))}
 
 
 # --------------------------------------------------------------------------- life cycle
@@ -602,6 +631,8 @@ async def close(response_id: int, *, actor_id: int) -> OfficialResponse:
         await _transition(response, {OfficialResponse.state: ResponseState.CLOSED, OfficialResponse.closed_at: _now()})
         await _event(response.id, EVENT_CLOSED, actor_id=actor_id, organisation_id=response.organisation)
         await _audit(actor_id, response.organisation, "response.close", response.id)
+        for hook in list(_close_hooks.get(response.subject.split(":", 1)[0], ())):
+            await hook(response)
         return response
 
 

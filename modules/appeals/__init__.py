@@ -26,20 +26,7 @@ What the module offers, in one place:
 
 from civic.engagement.levels import DIALOGUE
 from civic.i18n.runtime import N_
-from civic.modules import CivicModule, NavEntry, lazy
-from civic.notify.services import register_topic
-from civic.responses.services import register_answer_hook, register_forward_hook
-
-
-async def _reception_reminders(settings) -> int:
-    from modules.appeals.receptions import queue_reminders
-
-    return await queue_reminders()
-
-
-register_answer_hook("appeals", lazy("modules.appeals.services:on_answer"))
-register_forward_hook("appeals", lazy("modules.appeals.services:on_forward"))
-register_topic("appeals", N_("Your appeals and reception bookings"))
+from civic.modules import CivicModule, Export, Hooks, NavEntry, PeriodicJob, Topic, lazy
 
 module = CivicModule(
     slug="appeals",
@@ -48,13 +35,21 @@ module = CivicModule(
     router=lazy("modules.appeals.routes:router"),
     api_router=lazy("modules.appeals.api:router"),
     nav=(NavEntry(N_("Appeals"), "/appeals"), NavEntry(N_("Receptions"), "/appeals/receptions")),
+    staff_links=(NavEntry(N_("Appeals to handle"), "/appeals/staff"),
+                 NavEntry(N_("Reception schedules"), "/appeals/receptions/staff")),
     levels=(DIALOGUE,),
-    roles=("official", "administrator"),
+    kind_levels={"appeal": (DIALOGUE,)},
+    roles=(),  # officials and administrators: the core's own roles
+    topics=(Topic("appeals", N_("Your appeals and reception bookings")),),
+    hooks=Hooks(answer=lazy("modules.appeals.services:on_answer"),
+                forward=lazy("modules.appeals.services:on_forward")),
+    exports=(Export(N_("Download these figures as CSV (one line per month, category, district, body, channel and kind)"),
+                    "/appeals/analysis.csv"),),
     search_documents=lazy("modules.appeals.search:search_documents"),
+    resolve_references=lazy("modules.appeals.references:resolve"),
     load_demo=lazy("modules.appeals.demo:load_demo"),
     personal_data=lazy("modules.appeals.services:personal_data"),
     forget_person=lazy("modules.appeals.services:forget_person"),
-    periodic_jobs=(("reception_reminders", 3600, _reception_reminders),),
-    staff_links=(NavEntry(N_("Appeals to handle"), "/appeals/staff"),
-                 NavEntry(N_("Reception schedules"), "/appeals/receptions/staff")),
+    periodic_jobs=(PeriodicJob("reception_reminders", 3600, lazy("modules.appeals.receptions:queue_reminders"),
+                               with_settings=False),),
 )

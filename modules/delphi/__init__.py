@@ -26,17 +26,7 @@ What the module offers, in one place:
 
 from civic.engagement.levels import CONSULT
 from civic.i18n.runtime import N_
-from civic.modules import CivicModule, NavEntry, lazy
-from civic.notify.services import register_topic
-
-
-async def _close_rounds(settings) -> int:
-    from modules.delphi.services import close_due_rounds
-
-    return await close_due_rounds()
-
-
-register_topic("delphi", N_("Delphi studies you take part in"))
+from civic.modules import CivicModule, NavEntry, PeriodicJob, Role, Topic, lazy
 
 module = CivicModule(
     slug="delphi",
@@ -46,11 +36,15 @@ module = CivicModule(
     api_router=lazy("modules.delphi.api:router"),
     nav=(NavEntry(N_("Delphi studies"), "/delphi"),),
     levels=(CONSULT,),
-    roles=("organiser", "expert", "administrator"),
+    kind_levels={"study": (CONSULT,)},
+    roles=(Role("organiser", N_("Organiser")), Role("expert", N_("Expert"))),
+    topics=(Topic("delphi", N_("Delphi studies you take part in")),),
     search_documents=lazy("modules.delphi.search:search_documents"),
+    resolve_references=lazy("modules.delphi.references:resolve"),
     load_demo=lazy("modules.delphi.demo:load_demo"),
     personal_data=lazy("modules.delphi.services:personal_data"),
     forget_person=lazy("modules.delphi.services:forget_expert"),
-    periodic_jobs=(("close_due_rounds", 300, _close_rounds),
-                   ("remind_experts", 3600, lazy("modules.delphi.services:send_reminders"))),
+    periodic_jobs=(PeriodicJob("close_due_rounds", 300, lazy("modules.delphi.services:close_due_rounds"),
+                               with_settings=False),
+                   PeriodicJob("remind_experts", 3600, lazy("modules.delphi.services:send_reminders"))),
 )

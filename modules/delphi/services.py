@@ -40,6 +40,8 @@ from civic.settings import Settings
 from civic.territory.tables import Organisation
 from modules.delphi import statistics as st
 from modules.delphi.tables import Answer, Item, Panelist, Pseudonym, Question, Round, RoundResponse, Study
+from search.documents import Document
+from search.outbox import record_changed
 
 # --------------------------------------------------------------------------- vocabularies
 
@@ -1340,9 +1342,45 @@ async def _tell(user_ids: list[int], title_msgid: str, body_msgid: str, url: str
         await notify(user_id, "delphi.study", t.gettext(title_msgid) % values, t.gettext(body_msgid) % values, url)
 
 
-async def _reindex(study_id: int) -> None:
-    from modules.delphi.search import public_document
-    from search.outbox import record_changed
+# --------------------------------------------------------------------------- search document
 
-    document = await public_document(study_id)
-    await record_changed(f"delphi:{study_id}", document)
+DELPHI_LEVEL = "consult"  # DOMAIN.md §1: the akimat asks experts; advice considered, not binding
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+async def public_document(study_id: int) -> Document | None:
+    """A published study as a search Document: the topic, the purpose, the questions in their
+    last wording and the aggregates of the last round; None when it is not published. Lives
+    here, beside get_study and study_results, so that services and search need no cycle."""
+    row = await Study.select(Study.key).where((Study.id == study_id) & Study.published_at.is_not_null()).first()
+    if row is None:
+        return None
+    study = await get_study(row["key"])
+    results = await study_results(None, study, with_justifications=False)
+    lines = [study["purpose"]]
+    for entry in results["questions"]:
+        summary = entry["last"]
+        line = f"{entry['question']['code']}. {entry['text']}"
+        if summary is not None and not summary.withheld and summary.median is not None:
+            line += f" — {_fmt(summary.median)} {entry['question']['unit']}".rstrip()
+        lines.append(line)
+    if study["conclusion"]:
+        lines.append(study["conclusion"])
+    organisation = await Organisation.select(Organisation.slug, Organisation.territory.path.as_alias("path")).where(
+        Organisation.id == study["organisation"]).first()
+    return Document(
+        id=f"delphi:{study_id}", module="delphi", kind="study", title=study["title"], body="\n".join(lines),
+        territory=(organisation or {}).get("path") or "", organisation=(organisation or {}).get("slug") or "",
+        status="published", level=DELPHI_LEVEL, lang=study["lang"] if study["lang"] in ("kk", "ru", "en") else "kk",
+        created_at=study["published_at"], url=f"/delphi/{study['key']}/results",
+        summary=study["purpose"][:280],
+    )
+
+
+async def _reindex(study_id: int) -> None:
+    await record_changed(f"delphi:{study_id}", await public_document(study_id))

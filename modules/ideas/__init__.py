@@ -16,12 +16,7 @@ What the module offers, in one place:
 
 from civic.engagement.levels import CONSULT, DIALOGUE
 from civic.i18n.runtime import N_
-from civic.modules import CivicModule, NavEntry, lazy
-from civic.notify.services import register_topic
-from civic.responses.services import register_answer_hook
-
-register_answer_hook("ideas", lazy("modules.ideas.services:on_answer"))
-register_topic("ideas", N_("Ideas you proposed, support or follow"))
+from civic.modules import CivicModule, Export, Hooks, NavEntry, Role, Topic, lazy
 
 module = CivicModule(
     slug="ideas",
@@ -30,11 +25,16 @@ module = CivicModule(
     router=lazy("modules.ideas.routes:router"),
     api_router=lazy("modules.ideas.api:router"),
     nav=(NavEntry(N_("Ideas"), "/ideas"), NavEntry(N_("Challenges"), "/ideas/challenges")),
-    levels=(CONSULT, DIALOGUE),
-    roles=("moderator", "official", "administrator"),
-    search_documents=lazy("modules.ideas.search:search_documents"),
-    load_demo=lazy("modules.ideas.demo:load_demo"),
-    personal_data=lazy("modules.ideas.services:personal_data"),
     staff_links=(NavEntry(N_("Moderation of ideas"), "/ideas/moderation"),
                  NavEntry(N_("Rules for ideas"), "/ideas/policy")),
+    levels=(CONSULT, DIALOGUE),
+    kind_levels={"idea": (CONSULT,), "challenge": (CONSULT, DIALOGUE)},  # a challenge names its level
+    roles=(Role("moderator", N_("Moderator")),),
+    topics=(Topic("ideas", N_("Ideas you proposed, support or follow")),),
+    hooks=Hooks(answer=lazy("modules.ideas.services:on_answer")),
+    exports=(Export(N_("Open data (CSV)"), "/ideas/export.csv"), Export(N_("Open data (JSON)"), "/ideas/export.json")),
+    search_documents=lazy("modules.ideas.search:search_documents"),
+    resolve_references=lazy("modules.ideas.references:resolve"),
+    load_demo=lazy("modules.ideas.demo:load_demo"),
+    personal_data=lazy("modules.ideas.services:personal_data"),
 )

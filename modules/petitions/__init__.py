@@ -21,12 +21,7 @@ What the module offers, in one place:
 
 from civic.engagement.levels import DIALOGUE
 from civic.i18n.runtime import N_
-from civic.modules import CivicModule, NavEntry, lazy
-from civic.notify.services import register_topic
-from civic.responses.services import register_answer_hook
-
-register_answer_hook("petitions", lazy("modules.petitions.services:on_answer"))
-register_topic("petitions", N_("Petitions you started or signed"))
+from civic.modules import CivicModule, Export, Hooks, NavEntry, PeriodicJob, Role, Topic, lazy
 
 module = CivicModule(
     slug="petitions",
@@ -35,15 +30,21 @@ module = CivicModule(
     router=lazy("modules.petitions.routes:router"),
     api_router=lazy("modules.petitions.api:router"),
     nav=(NavEntry(N_("Petitions"), "/petitions"),),
+    staff_links=(NavEntry(N_("Moderation of petitions"), "/petitions/moderation"),
+                 NavEntry(N_("Rules for petitions"), "/petitions/rules")),
     levels=(DIALOGUE,),
-    roles=("moderator", "official", "administrator"),
+    kind_levels={"petition": (DIALOGUE,)},
+    roles=(Role("moderator", N_("Moderator")),),
+    topics=(Topic("petitions", N_("Petitions you started or signed")),),
+    hooks=Hooks(answer=lazy("modules.petitions.services:on_answer")),
+    exports=(Export(N_("Open data (CSV)"), "/petitions/export.csv"),
+             Export(N_("Open data (JSON)"), "/petitions/export.json")),
     search_documents=lazy("modules.petitions.search:search_documents"),
+    resolve_references=lazy("modules.petitions.references:resolve"),
     load_demo=lazy("modules.petitions.demo:load_demo"),
     personal_data=lazy("modules.petitions.services:personal_data"),
     forget_person=lazy("modules.petitions.services:forget_signer"),
-    periodic_jobs=(("close_expired", 600, lazy("modules.petitions.services:close_expired_job")),
-                   ("tell_moderators_of_flags", 60, lazy("modules.petitions.services:flags_job")),
-                   ("anonymise_signers", 3600, lazy("modules.petitions.services:anonymise_job"))),
-    staff_links=(NavEntry(N_("Moderation of petitions"), "/petitions/moderation"),
-                 NavEntry(N_("Rules for petitions"), "/petitions/rules")),
+    periodic_jobs=(PeriodicJob("close_expired", 600, lazy("modules.petitions.services:close_expired_job")),
+                   PeriodicJob("tell_moderators_of_flags", 60, lazy("modules.petitions.services:flags_job")),
+                   PeriodicJob("anonymise_signers", 3600, lazy("modules.petitions.services:anonymise_job"))),
 )

@@ -180,31 +180,31 @@ async def test_a_sample_record_links_an_idea_and_the_idea_shows_what_points_at_i
 
 async def test_each_module_resolves_title_url_status_and_level_of_its_public_records(registry, place):
     tag = place["tag"]
-    idea_id = await new_idea(place, f"Idea {tag}", status="under_review")
-    challenge_id = await new_challenge(place, f"Challenge {tag}")
-    petition_id, petition_key = await new_petition(place, f"Petition {tag}", listed=True)
-    appeal_id, number = await new_appeal(place, f"Appeal {tag}", published=True)
-    study_id, study_key = await new_study(place, f"Study {tag}", published=True)
+    idea_id = await new_idea(place, f"Ұсыныс {tag}", status="under_review")
+    challenge_id = await new_challenge(place, f"Сынақ {tag}")
+    petition_id, petition_key = await new_petition(place, f"Петиция {tag}", listed=True)
+    appeal_id, number = await new_appeal(place, f"Обращение {tag}", published=True)
+    study_id, study_key = await new_study(place, f"Зерттеу {tag}", published=True)
 
     found = await references.resolve([f"ideas:{idea_id}", f"ideas:challenge-{challenge_id}",
                                       f"petitions:{petition_id}", f"appeals:{appeal_id}", f"delphi:{study_id}"])
     assert all(r.available for r in found.values())
     idea = found[f"ideas:{idea_id}"]
     assert (idea.module, idea.kind, idea.title, idea.url, idea.status, idea.level) == (
-        "ideas", "idea", f"Idea {tag}", f"/ideas/{idea_id}", "under_review", "consult")
+        "ideas", "idea", f"Ұсыныс {tag}", f"/ideas/{idea_id}", "under_review", "consult")
     assert idea.status_msgid == "Under review" and idea.level_msgid == "Consultation"
     challenge = found[f"ideas:challenge-{challenge_id}"]
     assert (challenge.kind, challenge.title, challenge.url, challenge.status, challenge.level) == (
-        "challenge", f"Challenge {tag}", f"/ideas/challenges/{challenge_id}", "open", "partnership")
+        "challenge", f"Сынақ {tag}", f"/ideas/challenges/{challenge_id}", "open", "partnership")
     petition = found[f"petitions:{petition_id}"]
     assert (petition.kind, petition.title, petition.url, petition.status, petition.level) == (
-        "petition", f"Petition {tag}", f"/petitions/{petition_key}", "open", "dialogue")
+        "petition", f"Петиция {tag}", f"/petitions/{petition_key}", "open", "dialogue")
     appeal = found[f"appeals:{appeal_id}"]
     assert (appeal.kind, appeal.title, appeal.url, appeal.status, appeal.level) == (
-        "appeal", f"Appeal {tag}", f"/appeals/{number}", "open", "dialogue")
+        "appeal", f"Обращение {tag}", f"/appeals/{number}", "open", "dialogue")
     study = found[f"delphi:{study_id}"]
     assert (study.kind, study.title, study.url, study.status, study.level) == (
-        "study", f"Study {tag}", f"/delphi/{study_key}/results", "published", "consult")
+        "study", f"Зерттеу {tag}", f"/delphi/{study_key}/results", "published", "consult")
 
 
 async def test_what_is_not_public_is_unavailable_and_its_title_never_shows(registry, place):

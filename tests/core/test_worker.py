@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timedelta
 
-from civic.modules import CivicModule
+from civic.modules import CivicModule, PeriodicJob
 from civic.notify.services import queue_mail
 from civic.notify.tables import OutgoingMail
 from ashyq.worker import ALMATY, run_round, schedule_for
@@ -25,8 +25,8 @@ async def _broken(settings) -> int:
     raise RuntimeError("boom")
 
 
-JOBS_MODULE = CivicModule(slug="jobs", title="Jobs", periodic_jobs=(("reminders", 3600, _reminders),
-                                                                      ("broken", 60, _broken)))
+JOBS_MODULE = CivicModule(slug="jobs", title="Jobs", periodic_jobs=(PeriodicJob("reminders", 3600, _reminders),
+                                                                      PeriodicJob("broken", 60, _broken)))
 
 
 async def test_rounds_run_due_jobs_and_survive_failures(settings, database):

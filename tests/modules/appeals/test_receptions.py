@@ -159,7 +159,7 @@ async def test_reminders_go_once_the_day_before(world):
 async def test_the_module_declares_the_reminders_as_a_periodic_job():
     from modules.appeals import module
 
-    names = [name for name, _every, _job in module.periodic_jobs]
+    names = [job.name for job in module.periodic_jobs]
     assert names == ["reception_reminders"]
 
 
