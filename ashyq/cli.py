@@ -128,11 +128,11 @@ def create_admin(email: str, name: str, password: str) -> None:
 
         return await make_admin(settings, email=email, display_name=name, password=password)
 
-    from civic.accounts.services import AccountError
+    from civic.rules import RuleError
 
     try:
         created = _run(settings, work)
-    except (ValueError, AccountError) as exc:
+    except (ValueError, RuleError) as exc:
         click.echo(f"civic: {exc}", err=True)
         sys.exit(1)
     click.echo(("Created administrator " if created else "Made administrator: ") + email)
