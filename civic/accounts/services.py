@@ -33,10 +33,6 @@ CONFIRM_MAX_AGE = 3 * 24 * 3600
 RESET_MAX_AGE = 2 * 3600
 
 
-def now() -> datetime:
-    return now_utc()
-
-
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 
@@ -57,7 +53,7 @@ async def over_rate_limit(settings: Settings, bucket: str, limit: int, window: t
     count this one. Kept in the database so every app process shares the count."""
     if not settings.rate_limits:
         return False
-    since = now() - window
+    since = now_utc() - window
     recent = await RateLimitHit.count().where((RateLimitHit.bucket == bucket) & (RateLimitHit.created_at > since))
     if recent >= limit:
         return True
@@ -67,7 +63,7 @@ async def over_rate_limit(settings: Settings, bucket: str, limit: int, window: t
 
 
 async def record_rate_limit_hit(bucket: str) -> None:
-    await RateLimitHit.insert(RateLimitHit(bucket=bucket, created_at=now()))
+    await RateLimitHit.insert(RateLimitHit(bucket=bucket, created_at=now_utc()))
 
 
 # --- registration and sign-in -------------------------------------------------------------------
@@ -102,7 +98,7 @@ async def register(settings: Settings, *, email: str, display_name: str, passwor
                                "sign in or reset your password at %(url)s") % {"url": f"{settings.base_url}/auth/reset"})
             return None
         user = User(email=email, display_name=display_name, password_hash=password_hash, language=language,
-                    verification=int(Level.UNCONFIRMED), created_at=now())
+                    verification=int(Level.UNCONFIRMED), created_at=now_utc())
         await user.save()
         token = tokens.make_token(settings.secret_key, "confirm", user.id)
         url = f"{settings.base_url}/auth/confirm/{token}"
@@ -130,7 +126,7 @@ async def authenticate(settings: Settings, email: str, password: str) -> dict | 
     ok = verify_password(user["password_hash"] if user else None, password, settings.password_hash_profile)
     if not ok or not user or user["deleted_at"] or user["blocked_reason"]:
         return None
-    await User.update({User.last_login_at: now()}).where(User.id == user["id"])
+    await User.update({User.last_login_at: now_utc()}).where(User.id == user["id"])
     return user
 
 
@@ -211,7 +207,7 @@ async def _login_with_oidc(claims: dict, territory_code_claim: str, language: st
                 name = " ".join(str(claims.get("name") or "").split())[:120]
                 created = User(email=email, display_name=name if len(name) >= 2 else email.split("@")[0][:120],
                                password_hash=None, language=language if language in LANGUAGES else "kk",
-                               oidc_subject=subject, verification=int(Level.EMAIL_CONFIRMED), created_at=now())
+                               oidc_subject=subject, verification=int(Level.EMAIL_CONFIRMED), created_at=now_utc())
                 await created.save()
                 user = await user_by_id(created.id)
             elif user["oidc_subject"] and user["oidc_subject"] != subject:
@@ -221,7 +217,7 @@ async def _login_with_oidc(claims: dict, territory_code_claim: str, language: st
                 await User.update({User.oidc_subject: subject}).where(User.id == user["id"])
         if user["deleted_at"] or user["blocked_reason"]:
             raise RuleError(N_("This account cannot sign in."))
-        changes = {User.last_login_at: now()}
+        changes = {User.last_login_at: now_utc()}
         if user["verification"] < Level.EMAIL_CONFIRMED:
             changes[User.verification] = int(Level.EMAIL_CONFIRMED)
         code = claims.get(territory_code_claim)
@@ -294,7 +290,7 @@ async def delete_account(settings: Settings, user_id: int, password: str | None,
             User.oidc_subject: None,
             User.residence: None,
             User.verified_territory: None,
-            User.deleted_at: now(),
+            User.deleted_at: now_utc(),
             User.session_epoch: user["session_epoch"] + 1,
         }).where(User.id == user_id)
         await ApiToken.delete().where(ApiToken.user == user_id)
@@ -320,13 +316,13 @@ async def add_membership(user_id: int, organisation_id: int, role: str) -> None:
     exists = await Membership.exists().where((Membership.user == user_id) & (Membership.organisation == organisation_id)
                                              & (Membership.role == role))
     if not exists:
-        await Membership.insert(Membership(user=user_id, organisation=organisation_id, role=role, created_at=now()))
+        await Membership.insert(Membership(user=user_id, organisation=organisation_id, role=role, created_at=now_utc()))
 
 
 async def audit(actor_id: int | None, action: str, *, organisation_id: int | None = None, subject: str = "",
                 details: dict | None = None) -> None:
     await AuditEntry.insert(AuditEntry(actor=actor_id, organisation=organisation_id, action=action, subject=subject,
-                                       details=details or {}, created_at=now()))
+                                       details=details or {}, created_at=now_utc()))
 
 
 async def territories_confirmable_by(official: dict) -> list[dict]:
@@ -386,7 +382,7 @@ async def audit_entries(viewer: dict, limit: int = 200) -> list[dict]:
 async def create_api_token(user_id: int, name: str) -> str:
     name = name.strip()[:100] or "API"
     token = "ashyq_" + secrets.token_urlsafe(32)
-    await ApiToken.insert(ApiToken(user=user_id, name=name, token_hash=tokens.hash_api_token(token), created_at=now()))
+    await ApiToken.insert(ApiToken(user=user_id, name=name, token_hash=tokens.hash_api_token(token), created_at=now_utc()))
     return token
 
 
@@ -401,7 +397,7 @@ async def user_for_api_token(token: str) -> dict | None:
     user = await user_by_id(row["user"])
     if not user or user["deleted_at"] or user["blocked_reason"]:
         return None
-    moment = now()
+    moment = now_utc()
     last_used = row["last_used_at"]
     if last_used is not None and last_used.tzinfo is None:
         last_used = last_used.replace(tzinfo=moment.tzinfo)
@@ -412,7 +408,7 @@ async def user_for_api_token(token: str) -> dict | None:
 
 
 async def revoke_api_token(user_id: int, token_id: int) -> None:
-    await ApiToken.update({ApiToken.revoked_at: now()}).where((ApiToken.id == token_id) & (ApiToken.user == user_id))
+    await ApiToken.update({ApiToken.revoked_at: now_utc()}).where((ApiToken.id == token_id) & (ApiToken.user == user_id))
 
 
 async def make_admin(settings: Settings, *, email: str, display_name: str, password: str) -> bool:
@@ -430,7 +426,7 @@ async def make_admin(settings: Settings, *, email: str, display_name: str, passw
         _check_password(password)
         user = User(email=email, display_name=display_name, language="kk", is_admin=True,
                     password_hash=hash_password(password, settings.password_hash_profile),
-                    verification=int(Level.EMAIL_CONFIRMED), created_at=now())
+                    verification=int(Level.EMAIL_CONFIRMED), created_at=now_utc())
         await user.save()
         await audit(None, "account.make_admin", subject=f"user:{user.id}")
         return True

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from civic.accounts.tables import User
-from civic.clock import ALMATY
+from civic.clock import ALMATY, now_utc
 from civic.demo import DEMO_EMAIL_DOMAIN, load_core_demo
 from civic.notify.tables import NotificationPreference
 from civic.responses import services as responses
@@ -466,7 +466,7 @@ async def _receptions(settings: Settings, organisations: dict, residents: list[d
                         demo_key=f"demo-{slug}-{district}-{weeks_back}")
                     await slot.save()
                     created += 1
-                    if weeks_back > 0 or starts < datetime.now(timezone.utc):
+                    if weeks_back > 0 or starts < now_utc():
                         # held: about 80 people advised a month half a year ago, about 200 now
                         people = max(1, round(1.5 + (26 - weeks_back) * 0.12 + rng.uniform(-1, 1)))
                         for k in range(people):
@@ -479,7 +479,7 @@ async def _receptions(settings: Settings, organisations: dict, residents: list[d
             await ReceptionBooking.insert(*visits[start:start + 500])
     step(f"Demo receptions: {created} slots, {len(visits)} visits recorded")
     # a few bookings for the coming weeks, by demo people (confirmations are in-app; demo mail goes to the outbox)
-    upcoming = await receptions.upcoming_slots(now=datetime.now(timezone.utc), weeks=4)
+    upcoming = await receptions.upcoming_slots(now=now_utc(), weeks=4)
     bookers = [await _user("natalia.citizen"), await _user("dana.citizen"), *residents[:20]]
     for slot in upcoming[:12]:
         for person in rng.sample([b for b in bookers if b], k=min(len(bookers), rng.randint(2, 9))):

@@ -42,7 +42,15 @@ from civic.clock import almaty_today, now_utc
 from civic.db import MAX_ROW_ID, subject_row_id
 from civic.i18n.runtime import N_, localized
 from civic.notify.services import tell
-from civic.permissions import MAX_DEPTH, Action, holds_role, is_active, may, organisations_where
+from civic.permissions import (
+    MAX_DEPTH,
+    Action,
+    holds_role,
+    is_active,
+    may,
+    organisation_chain,
+    organisations_where,
+)
 from civic.responses import services as responses
 from civic.responses.tables import OfficialResponse, ResponseEvent, ResponseState
 from civic.rules import Denied, NotFound, RuleError, TooMany
@@ -1175,12 +1183,13 @@ async def staff_list(user: dict, *, status: str | None = OPEN, category: str | N
 # --------------------------------------------------------------------------- routing rules
 
 
+#: Setting routing rules: administrators of a body (for its territory and the bodies below it),
+#: and platform administrators.
+ROUTE = Action("appeals.route", roles=(Role.ADMINISTRATOR,))
+
+
 async def may_manage_routing(user: dict | None) -> bool:
-    if user is None:
-        return False
-    if user.get("is_admin"):
-        return True
-    return await Membership.exists().where((Membership.user == user["id"]) & (Membership.role == Role.ADMINISTRATOR))
+    return await may(user, ROUTE)
 
 
 async def routing_rules() -> list[dict]:
@@ -1198,8 +1207,8 @@ async def routing_rules() -> list[dict]:
 
 async def set_routing_rule(actor: dict, *, category: str, territory_id: int | None, organisation_id: int | None) -> None:
     """Appeals of ``category`` from the territory (and below it) go to the organisation.
-    Platform administrators set rules anywhere; administrators of an akimat within its
-    territory and to bodies it heads or itself."""
+    Platform administrators set rules anywhere; administrators of a body within its territory,
+    to the body itself or a body below it (:data:`ROUTE`)."""
     if category not in CATEGORIES:
         raise RuleError(N_("Choose a category from the list."), "category")
     territory_id, organisation_id = db_id(territory_id), db_id(organisation_id)
@@ -1207,16 +1216,15 @@ async def set_routing_rule(actor: dict, *, category: str, territory_id: int | No
         raise RuleError(N_("Choose the district or settlement the appeal is about."), "territory")
     if organisation_id is None or not await Organisation.exists().where(Organisation.id == organisation_id):
         raise RuleError(N_("Choose the body from the list."), "organisation")
+    if not await may(actor, ROUTE, organisation_id):
+        raise Denied(N_("You can route appeals only within the territory and bodies you administer."))
     if not actor.get("is_admin"):
-        administered = await Membership.select(Membership.organisation,
-                                               Membership.organisation.territory.path.as_alias("path")).where(
-            (Membership.user == actor["id"]) & (Membership.role == Role.ADMINISTRATOR))
+        # the body it heads (or one above it) must serve the territory the rule is about
+        administered = await Membership.select(Membership.organisation.territory.path.as_alias("path")).where(
+            (Membership.user == actor["id"]) & (Membership.role == Role.ADMINISTRATOR)
+            & Membership.organisation.is_in(await organisation_chain(organisation_id)))
         territory = await Territory.select(Territory.path).where(Territory.id == territory_id).first()
-        target = await Organisation.select(Organisation.id, Organisation.parent).where(
-            Organisation.id == organisation_id).first()
-        allowed = any(territory["path"].startswith(a["path"]) and a["organisation"] in (target["id"], target["parent"])
-                      for a in administered)
-        if not allowed:
+        if not any(a["path"] and territory["path"].startswith(a["path"]) for a in administered):
             raise Denied(N_("You can route appeals only within the territory and bodies you administer."))
     async with transaction():
         await RoutingRule.insert(RoutingRule(category=category, territory=territory_id, organisation=organisation_id,
