@@ -38,10 +38,6 @@ def sign_in(request: Request, user: dict) -> None:
     request.set_session({"uid": user["id"], "epoch": user["session_epoch"]})
 
 
-def _error(errors: FormErrors, exc: RuleError) -> None:
-    errors.add(exc.field, exc.translated())
-
-
 @get("/auth/login", name="login")
 async def login_form(request: Request, next: FromQuery[str | None] = None) -> Response:
     return page(request, "accounts/login.html", {"next": safe_next(next), "errors": {}, "values": {}})
@@ -110,7 +106,7 @@ async def register(request: Request, state: State) -> Response:
                                     password=text(data, "password", 1000), language=request.state.language,
                                     next_path=next_path)
         except RuleError as exc:
-            _error(errors, exc)
+            errors.add(exc.field, exc.translated())
     if errors:
         return page(request, "accounts/register.html", {"errors": errors.errors, "values": values, "next": next_path},
                     status_code=400)
@@ -195,7 +191,7 @@ async def reset(request: Request, state: State, token: FromPath[str]) -> Respons
             if user is None:
                 errors.add("__all__", _("The link is wrong, already used or has expired. Ask for a new one."))
         except RuleError as exc:
-            _error(errors, exc)
+            errors.add(exc.field, exc.translated())
     if errors:
         return page(request, "accounts/reset.html", {"token": token, "errors": errors.errors}, status_code=400)
     sign_in(request, user)
@@ -284,7 +280,7 @@ async def update_account(request: Request) -> Response:
         await services.update_profile(user["id"], display_name=values["display_name"], language=values["language"],
                                       residence_id=values["residence"])
     except RuleError as exc:
-        _error(errors, exc)
+        errors.add(exc.field, exc.translated())
         return page(request, "accounts/profile.html", {
             "errors": errors.errors, "values": {**user, **values}, "territories": await _territory_choices(),
             "memberships": await services.memberships_of(user["id"]), "languages": LANGUAGES,
