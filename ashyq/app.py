@@ -44,6 +44,7 @@ from civic.territory import routes as territory_routes
 from civic.web import core_routes
 from civic.web.context import RequestContextMiddleware, add_security_headers, language_for
 from civic.web.page_cache import PageCacheMiddleware
+from civic.web.refusals import RuleError, rule_error_handler
 from civic.web.pages import page
 from civic.web.templates import build_environment
 from piccolo.engine.postgres import PostgresEngine
@@ -255,6 +256,7 @@ def create_app(settings: Settings, extra_modules: tuple[CivicModule, ...] = ()) 
         openapi_config=OpenAPIConfig(title="Ashyq API", version="1", path="/schema",
                                      render_plugins=[JsonRenderPlugin()], create_examples=False),
         exception_handlers={
+            RuleError: rule_error_handler,
             NotAuthorizedException: not_authorized,
             PermissionDeniedException: permission_denied,
             NotFoundException: not_found,

@@ -13,13 +13,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
 from ashyq.manifests import build_modules
 from ashyq.worker import run_round, schedule_for
-from civic.accounts.services import AccountError, create_api_token, make_admin, normalise_email, user_by_email
+from civic.accounts.services import create_api_token, make_admin, normalise_email, user_by_email
 from civic.db import migrate as run_migrations
 from civic.demo import load_core_demo
 from civic.modules import PeriodicJob, enabled_modules
 from civic.notify.services import build_daily_digests, deliver_pending_mail
 from civic.responses.services import escalate_overdue
 from civic.runtime import open_database
+from civic.rules import RuleError
 from civic.settings import Settings, SettingsError, load_settings
 from civic.web.page_cache import mark_changed
 from search.backend import SearchUnavailable
@@ -136,7 +137,7 @@ def create_admin(email: str, name: str, password: str) -> None:
 
     try:
         created = _run(settings, work)
-    except (ValueError, AccountError) as exc:
+    except (ValueError, RuleError) as exc:
         click.echo(f"civic: {exc}", err=True)
         sys.exit(1)
     click.echo(("Created administrator " if created else "Made administrator: ") + email)

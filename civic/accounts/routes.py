@@ -8,13 +8,17 @@ from datetime import timedelta
 from litestar.params import FromPath, FromQuery
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import State
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.response import Redirect
 
-from civic.accounts import services
+from civic.accounts import services, tokens
 from civic.accounts.guards import current_user, signed_in
-from civic.accounts.services import AccountError
+from civic.accounts.oidc import OidcError
+from civic.accounts.tables import ApiToken
 from civic.i18n.runtime import LANGUAGES, gettext as _
+from civic.notify.services import queue_mail
+from civic.rules import RuleError
+from civic.runtime import transaction
 from civic.territory.tables import Territory
 from civic.web.flash import flash
 from civic.web.forms import FormErrors, form_data, integer, safe_next, text
@@ -32,10 +36,6 @@ def sign_in(request: Request, user: dict) -> None:
     """A fresh session dict is a fresh encrypted cookie: the session is rotated at sign-in."""
     request.clear_session()
     request.set_session({"uid": user["id"], "epoch": user["session_epoch"]})
-
-
-def _error(errors: FormErrors, exc: AccountError) -> None:
-    errors.add(exc.field or "__all__", _(exc.message, **exc.params))
 
 
 @get("/auth/login", name="login")
@@ -105,8 +105,8 @@ async def register(request: Request, state: State) -> Response:
             await services.register(settings, email=values["email"], display_name=values["display_name"],
                                     password=text(data, "password", 1000), language=request.state.language,
                                     next_path=next_path)
-        except AccountError as exc:
-            _error(errors, exc)
+        except RuleError as exc:
+            errors.add(exc.field, exc.translated())
     if errors:
         return page(request, "accounts/register.html", {"errors": errors.errors, "values": values, "next": next_path},
                     status_code=400)
@@ -136,16 +136,12 @@ async def confirm(request: Request, state: State, token: FromPath[str], next: Fr
 
 @post("/auth/confirm/resend", guards=[signed_in])
 async def resend_confirmation(request: Request, state: State) -> Redirect:
-    from civic.accounts import tokens
-    from civic.db import write_transaction
-    from civic.notify.services import queue_mail
-    from civic.runtime import current_engine
 
     user = current_user(request)
     if user["verification"] == 0 and not await services.over_rate_limit(
             state.settings, f"resend:{user['id']}", 3, timedelta(hours=1)):
         token = tokens.make_token(state.settings.secret_key, "confirm", user["id"])
-        async with write_transaction(current_engine()):
+        async with transaction():
             await queue_mail(user["email"], _("Confirm your e-mail for Ashyq"),
                              _("Open this link to confirm your e-mail address: %(url)s",
                                url=f"{state.settings.base_url}/auth/confirm/{token}"))
@@ -194,8 +190,8 @@ async def reset(request: Request, state: State, token: FromPath[str]) -> Respons
             user = await services.reset_password(state.settings, token, password)
             if user is None:
                 errors.add("__all__", _("The link is wrong, already used or has expired. Ask for a new one."))
-        except AccountError as exc:
-            _error(errors, exc)
+        except RuleError as exc:
+            errors.add(exc.field, exc.translated())
     if errors:
         return page(request, "accounts/reset.html", {"token": token, "errors": errors.errors}, status_code=400)
     sign_in(request, user)
@@ -216,8 +212,6 @@ def _oidc_unavailable(request: Request) -> Response:
 
 @get("/auth/oidc/login")
 async def oidc_login(request: Request, state: State, next: FromQuery[str | None] = None) -> Response:
-    from civic.accounts.oidc import OidcError
-
     client = state.oidc_client
     if client is None:
         raise NotFoundException()
@@ -232,8 +226,6 @@ async def oidc_login(request: Request, state: State, next: FromQuery[str | None]
 
 @get("/auth/oidc/callback")
 async def oidc_callback(request: Request, state: State) -> Response:
-    from civic.accounts.oidc import OidcError
-
     client = state.oidc_client
     if client is None:
         raise NotFoundException()
@@ -251,9 +243,9 @@ async def oidc_callback(request: Request, state: State) -> Response:
                     status_code=400)
     try:
         user = await services.login_with_oidc(claims, language=request.state.language)
-    except AccountError as exc:  # nothing was changed
+    except RuleError as exc:  # nothing was changed
         return page(request, "accounts/message.html", {
-            "title": _("Sign-in failed"), "message": _(exc.message, **exc.params),
+            "title": _("Sign-in failed"), "message": exc.translated(),
         }, status_code=400)
     next_path = safe_next(request.session.get("oidc_next"))
     sign_in(request, user)
@@ -287,8 +279,8 @@ async def update_account(request: Request) -> Response:
     try:
         await services.update_profile(user["id"], display_name=values["display_name"], language=values["language"],
                                       residence_id=values["residence"])
-    except AccountError as exc:
-        _error(errors, exc)
+    except RuleError as exc:
+        errors.add(exc.field, exc.translated())
         return page(request, "accounts/profile.html", {
             "errors": errors.errors, "values": {**user, **values}, "territories": await _territory_choices(),
             "memberships": await services.memberships_of(user["id"]), "languages": LANGUAGES,
@@ -306,8 +298,8 @@ async def change_password(request: Request, state: State) -> Response:
     try:
         await services.change_password(state.settings, user["id"], text(data, "current_password", 1000),
                                        text(data, "new_password", 1000))
-    except AccountError as exc:
-        flash(request, _(exc.message, **exc.params), "error")
+    except RuleError as exc:
+        flash(request, exc.translated(), "error")
         return see_other("/account")
     sign_in(request, await services.user_by_id(user["id"]))
     flash(request, _("Your new password is set."), "success")
@@ -339,8 +331,8 @@ async def delete(request: Request, state: State) -> Response:
     try:
         await services.delete_account(state.settings, current_user(request)["id"], text(data, "password", 1000),
                                       state.modules)
-    except AccountError as exc:
-        return page(request, "accounts/delete.html", {"errors": {"password": _(exc.message)}}, status_code=400)
+    except RuleError as exc:
+        return page(request, "accounts/delete.html", {"errors": {"password": exc.translated()}}, status_code=400)
     request.clear_session()
     flash(request, _("Your account is deleted. What you wrote stays, without your name."))
     return see_other("/")
@@ -348,8 +340,6 @@ async def delete(request: Request, state: State) -> Response:
 
 @get("/account/tokens", guards=[signed_in])
 async def tokens_page(request: Request) -> Response:
-    from civic.accounts.tables import ApiToken
-
     user = current_user(request)
     rows = await ApiToken.select().where((ApiToken.user == user["id"]) & ApiToken.revoked_at.is_null()).order_by(
         ApiToken.created_at, ascending=False)
@@ -373,8 +363,6 @@ async def revoke_token(request: Request, token_id: FromPath[int]) -> Redirect:
 @get("/api/v1/me", tags=["accounts"])
 async def api_me(request: Request) -> dict:
     """The person the token belongs to."""
-    from litestar.exceptions import NotAuthorizedException
-
     user = current_user(request)
     if user is None:
         raise NotAuthorizedException()

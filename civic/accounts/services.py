@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
@@ -15,11 +15,16 @@ from civic.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_
 from civic.accounts.roles import assignable_roles
 from civic.accounts.tables import ApiToken, AuditEntry, Membership, RateLimitHit, Role, User
 from civic.accounts.verification import Level
-from civic.db import write_transaction
-from civic.i18n.runtime import LANGUAGES, translator
-from civic.runtime import current_engine
+from civic.clock import now_utc
+from civic.db import is_unique_violation
+from civic.i18n.runtime import LANGUAGES, N_, translator
+from civic.notify.services import notify, queue_mail
+from civic.notify.tables import Notification, NotificationPreference
+from civic.permissions import organisations_where
+from civic.rules import RuleError
+from civic.runtime import transaction
 from civic.settings import Settings
-from civic.territory.tables import Territory
+from civic.territory.tables import Organisation, Territory
 
 if TYPE_CHECKING:
     from civic.modules import CivicModule
@@ -27,20 +32,6 @@ if TYPE_CHECKING:
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CONFIRM_MAX_AGE = 3 * 24 * 3600
 RESET_MAX_AGE = 2 * 3600
-
-
-class AccountError(Exception):
-    """A refusal with a translatable message (msgid) and the form field it concerns."""
-
-    def __init__(self, message: str, field: str = "", **params) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.params = params
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def normalise_email(email: str) -> str:
@@ -63,7 +54,7 @@ async def over_rate_limit(settings: Settings, bucket: str, limit: int, window: t
     count this one. Kept in the database so every app process shares the count."""
     if not settings.rate_limits:
         return False
-    since = now() - window
+    since = now_utc() - window
     recent = await RateLimitHit.count().where((RateLimitHit.bucket == bucket) & (RateLimitHit.created_at > since))
     if recent >= limit:
         return True
@@ -73,14 +64,14 @@ async def over_rate_limit(settings: Settings, bucket: str, limit: int, window: t
 
 
 async def record_rate_limit_hit(bucket: str) -> None:
-    await RateLimitHit.insert(RateLimitHit(bucket=bucket, created_at=now()))
+    await RateLimitHit.insert(RateLimitHit(bucket=bucket, created_at=now_utc()))
 
 
 # --- registration and sign-in -------------------------------------------------------------------
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError("The password must be at least %(min)s characters long.", "password", min=MIN_PASSWORD_LENGTH)
+        raise RuleError("The password must be at least %(min)s characters long.", "password", min=MIN_PASSWORD_LENGTH)
 
 
 async def register(settings: Settings, *, email: str, display_name: str, password: str, language: str,
@@ -90,19 +81,17 @@ async def register(settings: Settings, *, email: str, display_name: str, passwor
 
     An e-mail already registered gets a "you already have an account" mail instead, and the
     caller shows the same page either way, so the form does not reveal who is registered."""
-    from civic.notify.services import queue_mail
-
     email = normalise_email(email)
     if not EMAIL_RE.match(email) or len(email) > 254:
-        raise AccountError("Enter a valid e-mail address.", "email")
+        raise RuleError("Enter a valid e-mail address.", "email")
     display_name = display_name.strip()
     if not 2 <= len(display_name) <= 120:
-        raise AccountError("Enter your name (2 to 120 characters).", "display_name")
+        raise RuleError("Enter your name (2 to 120 characters).", "display_name")
     _check_password(password)
     language = language if language in LANGUAGES else "kk"
     t = translator(language).gettext
     password_hash = hash_password(password, settings.password_hash_profile)
-    async with write_transaction(current_engine()):
+    async with transaction():
         existing = await user_by_email(email)
         if existing:
             await queue_mail(email, t("Your Ashyq account"),
@@ -110,7 +99,7 @@ async def register(settings: Settings, *, email: str, display_name: str, passwor
                                "sign in or reset your password at %(url)s") % {"url": f"{settings.base_url}/auth/reset"})
             return None
         user = User(email=email, display_name=display_name, password_hash=password_hash, language=language,
-                    verification=int(Level.UNCONFIRMED), created_at=now())
+                    verification=int(Level.UNCONFIRMED), created_at=now_utc())
         await user.save()
         token = tokens.make_token(settings.secret_key, "confirm", user.id)
         url = f"{settings.base_url}/auth/confirm/{token}"
@@ -138,20 +127,18 @@ async def authenticate(settings: Settings, email: str, password: str) -> dict | 
     ok = verify_password(user["password_hash"] if user else None, password, settings.password_hash_profile)
     if not ok or not user or user["deleted_at"] or user["blocked_reason"]:
         return None
-    await User.update({User.last_login_at: now()}).where(User.id == user["id"])
+    await User.update({User.last_login_at: now_utc()}).where(User.id == user["id"])
     return user
 
 
 async def request_password_reset(settings: Settings, email: str) -> None:
     """Queue a reset link if the address has an account; say nothing either way."""
-    from civic.notify.services import queue_mail
-
     user = await user_by_email(email)
     if not user or user["deleted_at"]:
         return
     t = translator(user["language"]).gettext
     token = tokens.make_token(settings.secret_key, "reset", user["id"], binding=user["password_hash"] or "")
-    async with write_transaction(current_engine()):
+    async with transaction():
         await queue_mail(user["email"], t("Reset your Ashyq password"),
                          t("Open this link within two hours to choose a new password: %(url)s")
                          % {"url": f"{settings.base_url}/auth/reset/{token}"})
@@ -182,11 +169,6 @@ async def reset_password(settings: Settings, token: str, password: str) -> dict 
 
 # --- OpenID Connect -----------------------------------------------------------------------------
 
-def N_(message: str) -> str:
-    """Marks a msgid for extraction; AccountError messages are translated where they are shown."""
-    return message
-
-
 def _claim_is_true(value: object) -> bool:
     """`email_verified` is a JSON boolean, but some providers send the string "true"/"false"."""
     return value is True or (isinstance(value, str) and value.strip().lower() == "true")
@@ -194,12 +176,10 @@ def _claim_is_true(value: object) -> bool:
 
 async def login_with_oidc(claims: dict, territory_code_claim: str = "residence", language: str = "kk") -> dict:
     """First login creates or links the account by verified e-mail; a territory claim marks
-    the person a verified resident of that territory. A refusal (AccountError) changes nothing.
+    the person a verified resident of that territory. A refusal (RuleError) changes nothing.
 
     Two first sign-ins of one person at once (two tabs, a double click) both find no account;
     the second to create it meets the unique index and, run again, finds the first's."""
-    from civic.db import is_unique_violation
-
     try:
         return await _login_with_oidc(claims, territory_code_claim, language)
     except Exception as exc:
@@ -209,38 +189,36 @@ async def login_with_oidc(claims: dict, territory_code_claim: str = "residence",
 
 
 async def _login_with_oidc(claims: dict, territory_code_claim: str, language: str) -> dict:
-    from civic.territory.tables import Territory
-
     subject = str(claims.get("sub") or "")[:255]
     email = normalise_email(str(claims.get("email") or ""))
     if not subject:
-        raise AccountError(N_("The identity provider did not say who you are."))
-    async with write_transaction(current_engine()):
+        raise RuleError(N_("The identity provider did not say who you are."))
+    async with transaction():
         user = await User.select().where(User.oidc_subject == subject).first()
         if user is None:
             if not email or not EMAIL_RE.match(email) or len(email) > 254:
-                raise AccountError(N_("The identity provider did not give your e-mail address, so no account "
+                raise RuleError(N_("The identity provider did not give your e-mail address, so no account "
                                       "can be found or created for you."))
             if not _claim_is_true(claims.get("email_verified")):
                 # Linking by an address nobody proved would hand its account to whoever typed it.
-                raise AccountError(N_("Your e-mail address is not confirmed by the identity provider, so it cannot "
+                raise RuleError(N_("Your e-mail address is not confirmed by the identity provider, so it cannot "
                                       "be linked to an account. Confirm it there, or sign in with your password."))
             user = await user_by_email(email)
             if user is None:
                 name = " ".join(str(claims.get("name") or "").split())[:120]
                 created = User(email=email, display_name=name if len(name) >= 2 else email.split("@")[0][:120],
                                password_hash=None, language=language if language in LANGUAGES else "kk",
-                               oidc_subject=subject, verification=int(Level.EMAIL_CONFIRMED), created_at=now())
+                               oidc_subject=subject, verification=int(Level.EMAIL_CONFIRMED), created_at=now_utc())
                 await created.save()
                 user = await user_by_id(created.id)
             elif user["oidc_subject"] and user["oidc_subject"] != subject:
-                raise AccountError(N_("This e-mail address already belongs to an account linked to another "
+                raise RuleError(N_("This e-mail address already belongs to an account linked to another "
                                       "identity at the provider. Sign in with that identity or with your password."))
             elif not (user["deleted_at"] or user["blocked_reason"]):
                 await User.update({User.oidc_subject: subject}).where(User.id == user["id"])
         if user["deleted_at"] or user["blocked_reason"]:
-            raise AccountError(N_("This account cannot sign in."))
-        changes = {User.last_login_at: now()}
+            raise RuleError(N_("This account cannot sign in."))
+        changes = {User.last_login_at: now_utc()}
         if user["verification"] < Level.EMAIL_CONFIRMED:
             changes[User.verification] = int(Level.EMAIL_CONFIRMED)
         code = claims.get(territory_code_claim)
@@ -257,15 +235,13 @@ async def _login_with_oidc(claims: dict, territory_code_claim: str, language: st
 # --- profile, export, deletion ------------------------------------------------------------------
 
 async def update_profile(user_id: int, *, display_name: str, language: str, residence_id: int | None) -> None:
-    from civic.territory.tables import Territory
-
     display_name = display_name.strip()
     if not 2 <= len(display_name) <= 120:
-        raise AccountError("Enter your name (2 to 120 characters).", "display_name")
+        raise RuleError("Enter your name (2 to 120 characters).", "display_name")
     if language not in LANGUAGES:
-        raise AccountError("Choose one of the offered languages.", "language")
+        raise RuleError("Choose one of the offered languages.", "language")
     if residence_id is not None and not await Territory.exists().where(Territory.id == residence_id):
-        raise AccountError("Choose a territory from the list.", "residence")
+        raise RuleError("Choose a territory from the list.", "residence")
     await User.update({User.display_name: display_name, User.language: language,
                        User.residence: residence_id}).where(User.id == user_id)
 
@@ -273,7 +249,7 @@ async def update_profile(user_id: int, *, display_name: str, language: str, resi
 async def change_password(settings: Settings, user_id: int, current: str, new: str) -> None:
     user = await user_by_id(user_id)
     if user["password_hash"] and not verify_password(user["password_hash"], current, settings.password_hash_profile):
-        raise AccountError("The current password is not correct.", "current_password")
+        raise RuleError("The current password is not correct.", "current_password")
     _check_password(new)
     await User.update({User.password_hash: hash_password(new, settings.password_hash_profile),
                        User.session_epoch: user["session_epoch"] + 1}).where(User.id == user_id)
@@ -281,8 +257,6 @@ async def change_password(settings: Settings, user_id: int, current: str, new: s
 
 async def export_personal_data(user_id: int) -> dict:
     """Everything Ashyq holds about a person, as they can download it."""
-    from civic.notify.tables import Notification
-
     user = await user_by_id(user_id)
     memberships = await Membership.select(Membership.organisation.slug, Membership.role, Membership.created_at).where(
         Membership.user == user_id)
@@ -303,12 +277,10 @@ async def delete_account(settings: Settings, user_id: int, password: str | None,
                          modules: Iterable[CivicModule] = ()) -> None:
     """Remove personal data, the modules' copies included (CivicModule.forget_person); what the
     person wrote stays, under an anonymous name. All of it or nothing."""
-    from civic.notify.tables import Notification, NotificationPreference
-
     user = await user_by_id(user_id)
     if user["password_hash"] and not verify_password(user["password_hash"], password or "", settings.password_hash_profile):
-        raise AccountError("The password is not correct.", "password")
-    async with write_transaction(current_engine()):
+        raise RuleError("The password is not correct.", "password")
+    async with transaction():
         for module in modules:
             if module.forget_person is not None:
                 await module.forget_person(user_id)
@@ -319,7 +291,7 @@ async def delete_account(settings: Settings, user_id: int, password: str | None,
             User.oidc_subject: None,
             User.residence: None,
             User.verified_territory: None,
-            User.deleted_at: now(),
+            User.deleted_at: now_utc(),
             User.session_epoch: user["session_epoch"] + 1,
         }).where(User.id == user_id)
         await ApiToken.delete().where(ApiToken.user == user_id)
@@ -339,46 +311,26 @@ async def memberships_of(user_id: int) -> list[dict]:
         Membership.user == user_id)
 
 
-async def has_role(user: dict | None, role: str, organisation_id: int | None = None) -> bool:
-    if user is None:
-        return False
-    if user.get("is_admin"):
-        return True
-    query = Membership.exists().where((Membership.user == user["id"]) & (Membership.role == role))
-    if organisation_id is not None:
-        query = Membership.exists().where((Membership.user == user["id"]) & (Membership.role == role)
-                                          & (Membership.organisation == organisation_id))
-    return await query
-
-
-async def organisations_with_role(user: dict, roles: tuple[str, ...]) -> list[int]:
-    rows = await Membership.select(Membership.organisation).where(
-        (Membership.user == user["id"]) & Membership.role.is_in(list(roles)))
-    return sorted({r["organisation"] for r in rows})
-
-
 async def add_membership(user_id: int, organisation_id: int, role: str) -> None:
     """Give a role in an organisation: one of the core's roles or an enabled module's
     (civic.accounts.roles.assignable_roles)."""
     if role not in assignable_roles():
-        raise AccountError("Unknown role.", "role")
+        raise RuleError("Unknown role.", "role")
     exists = await Membership.exists().where((Membership.user == user_id) & (Membership.organisation == organisation_id)
                                              & (Membership.role == role))
     if not exists:
-        await Membership.insert(Membership(user=user_id, organisation=organisation_id, role=role, created_at=now()))
+        await Membership.insert(Membership(user=user_id, organisation=organisation_id, role=role, created_at=now_utc()))
 
 
 async def audit(actor_id: int | None, action: str, *, organisation_id: int | None = None, subject: str = "",
                 details: dict | None = None) -> None:
     await AuditEntry.insert(AuditEntry(actor=actor_id, organisation=organisation_id, action=action, subject=subject,
-                                       details=details or {}, created_at=now()))
+                                       details=details or {}, created_at=now_utc()))
 
 
 async def territories_confirmable_by(official: dict) -> list[dict]:
     """Territories where this person may confirm residents in person: those of the
     organisations where they are an official or administrator, and everything below them."""
-    from civic.territory.tables import Organisation
-
     rows = await Membership.select(Membership.organisation.territory.path.as_alias("path")).where(
         (Membership.user == official["id"]) & Membership.role.is_in([Role.OFFICIAL, Role.ADMINISTRATOR]))
     prefixes = sorted({r["path"] for r in rows if r["path"]})
@@ -393,18 +345,16 @@ async def territories_confirmable_by(official: dict) -> list[dict]:
 async def confirm_resident_in_person(official: dict, email: str, territory_id: int | None) -> dict:
     """An official who has seen the person's identity document confirms their residence: the
     person becomes a verified resident of the territory. Audited; the person is told."""
-    from civic.notify.services import notify
-
     allowed = {t["id"]: t for t in await territories_confirmable_by(official)}
     if not allowed:
-        raise AccountError("Only officials of an akimat may confirm residents.", "__all__")
+        raise RuleError("Only officials of an akimat may confirm residents.", "__all__")
     if territory_id not in allowed:
-        raise AccountError("Choose a territory your organisation serves.", "territory")
+        raise RuleError("Choose a territory your organisation serves.", "territory")
     person = await user_by_email(normalise_email(email))
     if person is None or person["deleted_at"]:
-        raise AccountError("No account uses this e-mail address.", "email")
+        raise RuleError("No account uses this e-mail address.", "email")
     territory = allowed[territory_id]
-    async with write_transaction(current_engine()):
+    async with transaction():
         await User.update({User.verification: int(Level.VERIFIED_RESIDENT), User.verified_territory: territory_id,
                            User.verified_by: "official", User.residence: territory_id}).where(User.id == person["id"])
         await audit(official["id"], "accounts.verify_resident", subject=f"users:{person['id']}",
@@ -425,7 +375,7 @@ async def audit_entries(viewer: dict, limit: int = 200) -> list[dict]:
     query = AuditEntry.select(AuditEntry.all_columns(), AuditEntry.actor.display_name.as_alias("actor_name"),
                               AuditEntry.organisation.slug.as_alias("organisation_slug"))
     if not viewer.get("is_admin"):
-        organisation_ids = await organisations_with_role(viewer, (Role.ADMINISTRATOR,))
+        organisation_ids = await organisations_where(viewer, (Role.ADMINISTRATOR,))
         if not organisation_ids:
             return []
         query = query.where(AuditEntry.organisation.is_in(organisation_ids))
@@ -435,7 +385,7 @@ async def audit_entries(viewer: dict, limit: int = 200) -> list[dict]:
 async def create_api_token(user_id: int, name: str) -> str:
     name = name.strip()[:100] or "API"
     token = "ashyq_" + secrets.token_urlsafe(32)
-    await ApiToken.insert(ApiToken(user=user_id, name=name, token_hash=tokens.hash_api_token(token), created_at=now()))
+    await ApiToken.insert(ApiToken(user=user_id, name=name, token_hash=tokens.hash_api_token(token), created_at=now_utc()))
     return token
 
 
@@ -450,7 +400,7 @@ async def user_for_api_token(token: str) -> dict | None:
     user = await user_by_id(row["user"])
     if not user or user["deleted_at"] or user["blocked_reason"]:
         return None
-    moment = now()
+    moment = now_utc()
     last_used = row["last_used_at"]
     if last_used is not None and last_used.tzinfo is None:
         last_used = last_used.replace(tzinfo=moment.tzinfo)
@@ -461,7 +411,7 @@ async def user_for_api_token(token: str) -> dict | None:
 
 
 async def revoke_api_token(user_id: int, token_id: int) -> None:
-    await ApiToken.update({ApiToken.revoked_at: now()}).where((ApiToken.id == token_id) & (ApiToken.user == user_id))
+    await ApiToken.update({ApiToken.revoked_at: now_utc()}).where((ApiToken.id == token_id) & (ApiToken.user == user_id))
 
 
 async def make_admin(settings: Settings, *, email: str, display_name: str, password: str) -> bool:
@@ -470,7 +420,7 @@ async def make_admin(settings: Settings, *, email: str, display_name: str, passw
     email = normalise_email(email)
     if not EMAIL_RE.match(email):
         raise ValueError(f"not a valid e-mail address: {email}")
-    async with write_transaction(current_engine()):
+    async with transaction():
         existing = await user_by_email(email)
         if existing:
             await User.update({User.is_admin: True}).where(User.id == existing["id"])
@@ -479,7 +429,7 @@ async def make_admin(settings: Settings, *, email: str, display_name: str, passw
         _check_password(password)
         user = User(email=email, display_name=display_name, language="kk", is_admin=True,
                     password_hash=hash_password(password, settings.password_hash_profile),
-                    verification=int(Level.EMAIL_CONFIRMED), created_at=now())
+                    verification=int(Level.EMAIL_CONFIRMED), created_at=now_utc())
         await user.save()
         await audit(None, "account.make_admin", subject=f"user:{user.id}")
         return True

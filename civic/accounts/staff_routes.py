@@ -7,8 +7,9 @@ from litestar.exceptions import PermissionDeniedException
 
 from civic.accounts import services
 from civic.accounts.guards import current_user, signed_in
-from civic.accounts.services import AccountError
 from civic.i18n.runtime import gettext as _
+from civic.permissions import organisations_where
+from civic.rules import RuleError
 from civic.web.flash import flash
 from civic.web.forms import FormErrors, form_data, integer, text
 from civic.web.pages import page, see_other
@@ -39,8 +40,8 @@ async def confirm_resident(request: Request) -> Response:
     else:
         try:
             person = await services.confirm_resident_in_person(user, values["email"], values["territory"])
-        except AccountError as exc:
-            errors.add(exc.field or "__all__", _(exc.message, **exc.params))
+        except RuleError as exc:
+            errors.add(exc.field, exc.translated())
     if errors:
         return page(request, "accounts/residents.html", {"territories": territories, "errors": errors.errors,
                                                          "values": values}, status_code=400)
@@ -52,7 +53,7 @@ async def confirm_resident(request: Request) -> Response:
 async def audit_log(request: Request) -> Response:
     user = current_user(request)
     entries = await services.audit_entries(user)
-    if not entries and not user["is_admin"] and not await services.organisations_with_role(user, ("administrator",)):
+    if not entries and not user["is_admin"] and not await organisations_where(user, ("administrator",)):
         raise PermissionDeniedException()
     return page(request, "accounts/audit.html", {"entries": entries})
 

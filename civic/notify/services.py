@@ -28,15 +28,17 @@ import smtplib
 import ssl
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 from urllib.parse import unquote, urlparse
+
+from babel.dates import format_date
 
 from civic import pending
 from civic.accounts.tables import User
-from civic.i18n.runtime import N_
+from civic.i18n.runtime import N_, localized
 from civic.notify.tables import Delivery, Notification, NotificationPreference, OutgoingMail
 
 log = logging.getLogger(__name__)
@@ -210,6 +212,58 @@ async def notify_many(messages: Iterable[Message]) -> int:
     if mails:
         pending.mark(pending.MAIL)
     return len(notifications)
+
+
+def _long_date(day: date, language: str) -> str:
+    try:
+        return format_date(day, format="long", locale=language)
+    except Exception:  # an unknown locale must not stop a notification
+        return day.isoformat()
+
+
+def _value_for(value: Any, language: str) -> Any:
+    if callable(value):
+        return value(language)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return _long_date(value, language)
+    return value
+
+
+async def tell(user_ids: int | Iterable[int], kind: str, title_msgid: str, body_msgid: str, url: str,
+               **params: Any) -> int:
+    """Tell people something, each in their own language (inside the caller's transaction).
+
+    ``title_msgid`` and ``body_msgid`` are English msgids with ``%(name)s`` placeholders filled
+    from ``params``, per person: a parameter ending in ``_msgid`` is translated (``reason_msgid``
+    fills ``%(reason)s``); one ending in ``_names`` is a record with ``name_kk/ru/en`` and fills
+    the name in the person's language (``organisation_names`` fills ``%(organisation)s``); a
+    date is written out in the person's language; a callable is called with the language (a
+    time written the person's way). With an empty ``body_msgid`` the ``body`` parameter is the
+    text. Deleted accounts are skipped (:func:`notify_many`); returns how many were told."""
+    ids = [user_ids] if isinstance(user_ids, int) else user_ids
+    ids = sorted({i for i in ids if i})
+    if not ids:
+        return 0
+    languages: dict[int, str] = {}
+    for start in range(0, len(ids), NOTIFY_CHUNK):
+        chunk = ids[start:start + NOTIFY_CHUNK]
+        languages.update({r["id"]: r["language"] for r in await User.select(User.id, User.language).where(
+            User.id.is_in(chunk))})
+    messages = []
+    for user_id in ids:
+        language = languages.get(user_id) or "kk"
+        t = _translator(language)
+        values: dict[str, Any] = {}
+        for key, value in params.items():
+            if key.endswith("_names"):
+                values[key.removesuffix("_names")] = localized(value, "name", language) if value else ""
+            elif key.endswith("_msgid"):
+                values[key.removesuffix("_msgid")] = t.gettext(value) if value else ""
+            else:
+                values[key] = _value_for(value, language)
+        body = t.gettext(body_msgid) % values if body_msgid else str(values.get("body", ""))
+        messages.append(Message(user_id, kind, t.gettext(title_msgid) % values, body.strip(), url))
+    return await notify_many(messages)
 
 
 def _mail_body(language: str, items: list[tuple[str, str, str]], intro: str = "") -> str:

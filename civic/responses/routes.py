@@ -9,11 +9,12 @@ from litestar import Request, Response, Router, get, post
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 
 from civic.accounts.guards import current_user, signed_in
-from civic.accounts.services import organisations_with_role
 from civic.accounts.tables import Membership, Role, User
 from civic.i18n.runtime import gettext as _
+from civic.permissions import organisations_where
 from civic.responses import services
 from civic.responses.tables import OfficialResponse
+from civic.rules import RuleError
 from civic.territory.tables import Organisation
 from civic.web.flash import flash
 from civic.web.forms import form_data, integer, text
@@ -43,7 +44,7 @@ async def _is_staff_of(user: dict | None, organisation_id: int) -> bool:
 @get("/staff/inbox", guards=[signed_in])
 async def inbox(request: Request, state_filter: FromQuery[str | None] = None) -> Response:
     user = current_user(request)
-    organisation_ids = await organisations_with_role(user, STAFF_ROLES)
+    organisation_ids = await organisations_where(user, STAFF_ROLES)
     if not organisation_ids and not user["is_admin"]:
         raise PermissionDeniedException()
     if not organisation_ids:  # a platform administrator without memberships sees every body's work
@@ -88,8 +89,9 @@ async def _staff_action(request: Request, response_id: int):
     return user, response, await form_data(request)
 
 
-def _refused(request: Request, exc: services.ResponseRuleError, response_id: int) -> Response:
-    flash(request, _(exc.msgid, **exc.params), "error")
+def _refused(request: Request, exc: RuleError, response_id: int) -> Response:
+    """Staff actions are refused on the response page itself: the message is flashed there."""
+    flash(request, exc.translated(), "error")
     return see_other(f"/responses/{response_id}")
 
 
@@ -102,7 +104,7 @@ async def acknowledge(request: Request, response_id: FromPath[int]) -> Response:
         return see_other(f"/responses/{response_id}")
     try:
         await services.acknowledge(response_id, actor_id=user["id"], specialist_id=specialist_id)
-    except services.ResponseRuleError as exc:
+    except RuleError as exc:
         return _refused(request, exc, response_id)
     flash(request, _("The citizen has been told who is handling this."), "success")
     return see_other(f"/responses/{response_id}")
@@ -117,7 +119,7 @@ async def forward(request: Request, response_id: FromPath[int]) -> Response:
         return see_other(f"/responses/{response_id}")
     try:
         await services.forward(response_id, actor_id=user["id"], to_organisation_id=target, note=text(data, "note"))
-    except services.ResponseRuleError as exc:
+    except RuleError as exc:
         return _refused(request, exc, response_id)
     flash(request, _("Forwarded."), "success")
     return see_other("/staff/inbox")
@@ -133,7 +135,7 @@ async def extend(request: Request, response_id: FromPath[int]) -> Response:
         return see_other(f"/responses/{response_id}")
     try:
         await services.extend(response_id, actor_id=user["id"], new_due_on=new_due_on, reason=text(data, "reason"))
-    except services.ResponseRuleError as exc:
+    except RuleError as exc:
         return _refused(request, exc, response_id)
     flash(request, _("The deadline is extended and the citizen told."), "success")
     return see_other(f"/responses/{response_id}")
@@ -145,7 +147,7 @@ async def answer(request: Request, response_id: FromPath[int]) -> Response:
     try:
         await services.answer(response_id, actor_id=user["id"], text=text(data, "answer", 20_000),
                               public=text(data, "public") == "yes")
-    except services.ResponseRuleError as exc:
+    except RuleError as exc:
         return _refused(request, exc, response_id)
     flash(request, _("The answer is published and sent."), "success")
     return see_other(f"/responses/{response_id}")
@@ -159,9 +161,9 @@ async def rate(request: Request, response_id: FromPath[int]) -> Response:
     rating = integer(data, "rating")
     try:
         if rating is None or solved is None:
-            raise services.ResponseRuleError("Choose a rating from 1 to 5 and say whether this solved it.")
+            raise RuleError("Choose a rating from 1 to 5 and say whether this solved it.")
         await services.rate(response_id, user_id=user["id"], rating=rating, solved=solved)
-    except services.ResponseRuleError as exc:
+    except RuleError as exc:
         return _refused(request, exc, response_id)
     flash(request, _("Thank you for rating the answer."), "success")
     return see_other(f"/responses/{response_id}")

@@ -16,24 +16,27 @@ along with the functions below, and the module hears about the answer, a forward
 closing through the hooks of its manifest (``CivicModule.hooks``), which the composition root
 installs here with :func:`set_module_hooks`. Every mutating function runs in one write transaction and
 re-reads the row inside it; state changes are conditional on the state read, so two officials
-acting at once cannot both succeed. Rule violations raise :class:`ResponseRuleError` with an
-English msgid that the caller translates.
+acting at once cannot both succeed. Rule violations raise :class:`civic.rules.RuleError` (or
+``Denied``, ``NotFound``) with an English msgid that the caller translates.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
+
+from babel.dates import format_date
 
 from civic.accounts.tables import AuditEntry, Membership, Role, User
-from civic.db import write_transaction
-from civic.i18n.runtime import N_
+from civic.clock import ALMATY, almaty_today, now_utc  # noqa: F401 - modules read the engine's calendar here too
+from civic.i18n.runtime import N_, translator
 from civic.notify.services import notify
+from civic.permissions import Action, may
 from civic.responses.tables import OfficialResponse, ResponseEvent, ResponseState
 from civic.responses.workdays import add_calendar_months, add_working_days, working_days_between
-from civic.runtime import current_engine
+from civic.rules import Denied, NotFound, RuleError
+from civic.runtime import current_engine, transaction
 from civic.territory.tables import Organisation
 
 DEFAULT_WORKING_DAYS = 15  # APC art. 76: the term of an answer
@@ -42,7 +45,6 @@ MAX_EXTENSION_MONTHS = 2  # APC art. 76: one extension of at most 2 months
 AMBER_WORKING_DAYS = 3  # traffic light (seed 004): amber this many working days before due
 LOW_RATING = 2  # a rating at or below this escalates to the head (evasive answer)
 
-ALMATY = ZoneInfo("Asia/Almaty")
 
 # Event kinds (ResponseEvent.kind, at most 20 characters)
 EVENT_RECEIVED = "received"
@@ -67,32 +69,11 @@ _forward_hooks: dict[str, list[AnswerHook]] = {}
 _close_hooks: dict[str, list[AnswerHook]] = {}
 
 
-class ResponseRuleError(Exception):
-    """A rule of §5 refused the action. ``msgid`` is English and translatable; ``params``
-    fill its ``%(name)s`` placeholders after translation."""
-
-    def __init__(self, msgid: str, **params) -> None:
-        self.msgid = msgid
-        self.params = params
-        super().__init__(msgid % params if params else msgid)
-
-    def translated(self, language: str) -> str:
-        from civic.i18n.runtime import translator
-
-        text = translator(language).gettext(self.msgid)
-        return text % self.params if self.params else text
+#: The refusals of the engine are the core's one family; the old name stays for callers not moved yet.
+ResponseRuleError = RuleError
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def almaty_today() -> date:
-    """Today's date in Kazakhstan (Asia/Almaty): deadlines are local dates."""
-    return datetime.now(ALMATY).date()
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _get(response, name: str):
@@ -105,15 +86,11 @@ def effective_due(response) -> date:
 
 
 def _translator(language: str):
-    from civic.i18n.runtime import translator
-
     return translator(language or "kk")
 
 
 def _format_date(day: date, language: str) -> str:
     try:
-        from babel.dates import format_date
-
         return format_date(day, format="long", locale=language or "kk")
     except Exception:  # an unknown locale must not stop a notification
         return day.isoformat()
@@ -132,7 +109,7 @@ def _name(record: dict | None, language: str) -> str:
 async def _load(response_id: int) -> OfficialResponse:
     response = await OfficialResponse.objects().where(OfficialResponse.id == response_id).first()
     if response is None:
-        raise ResponseRuleError("This response does not exist.")
+        raise NotFound("This response does not exist.")
     return response
 
 
@@ -143,7 +120,7 @@ async def _transition(response: OfficialResponse, values: dict, *, expect: dict 
         where = where & (column.is_null() if value is None else column == value)
     changed = await OfficialResponse.update(values).where(where).returning(OfficialResponse.id)
     if not changed:
-        raise ResponseRuleError("Someone else changed this response at the same time. Please reload and try again.")
+        raise RuleError("Someone else changed this response at the same time. Please reload and try again.")
     for column, value in values.items():
         setattr(response, column._meta.name, value)
 
@@ -168,36 +145,29 @@ async def _audit(actor_id, organisation_id, action: str, response_id: int, **det
 STAFF_ROLES = (Role.OFFICIAL, Role.ADMINISTRATOR)
 
 
+#: Acting on a body's responses: its officials and administrators, or those of a body above it
+#: (civic.permissions), and site administrators; never a deleted or blocked account, and never a
+#: member in another role (a jury member or moderator is not the body's staff).
+ACT = Action("responses.act", roles=STAFF_ROLES, message=N_("You are not allowed to act on this response."))
+
+
 async def may_act(user_id: int | None, organisation_id: int) -> bool:
-    """Officials and administrators of the body holding the response (or of its parent
-    akimat), and site administrators; never a deleted or blocked account, and never a
-    member in another role (a jury member or moderator is not the body's staff)."""
+    """The person with this id may act on the responses held by this body (:data:`ACT`)."""
     if not user_id:
         return False
-    user = await User.select(User.is_admin, User.deleted_at, User.blocked_reason).where(User.id == user_id).first()
-    if user is None or user["deleted_at"] is not None or user["blocked_reason"]:
-        return False
-    if user["is_admin"]:
-        return True
-    organisation = await Organisation.select(Organisation.parent).where(Organisation.id == organisation_id).first()
-    allowed = [organisation_id]
-    if organisation and organisation["parent"]:
-        allowed.append(organisation["parent"])
-    return await Membership.exists().where(
-        (Membership.user == user_id)
-        & Membership.organisation.is_in(allowed)
-        & Membership.role.is_in(list(STAFF_ROLES))
-    )
+    user = await User.select(User.id, User.is_admin, User.deleted_at, User.blocked_reason).where(
+        User.id == user_id).first()
+    return await may(user, ACT, organisation_id)
 
 
 async def _require_official(actor_id: int, organisation_id: int) -> None:
     if not await may_act(actor_id, organisation_id):
-        raise ResponseRuleError("You are not allowed to act on this response.")
+        raise Denied(ACT.message)
 
 
 def _require_open(response: OfficialResponse) -> None:
     if response.state not in ResponseState.OPEN:
-        raise ResponseRuleError("This response is already answered or closed.")
+        raise RuleError("This response is already answered or closed.")
 
 
 async def _citizen(response: OfficialResponse) -> dict | None:
@@ -355,7 +325,7 @@ async def open_response(
     """Register a request for an answer (APC art. 76: the term counts from registration).
 
     Due ``working_days`` Kazakh working days after today (Asia/Almaty). One open response per
-    subject: while one is open, another is refused (:class:`ResponseRuleError`). The citizen
+    subject: while one is open, another is refused (:class:`civic.rules.RuleError`). The citizen
     is told at once which body has the request and by when it answers (recommendation 6;
     :func:`acknowledge` later names the specialist).
     """
@@ -364,16 +334,15 @@ async def open_response(
     if not isinstance(working_days, int) or working_days < 1:
         raise ValueError("working_days must be a positive whole number")
     received_on = today or almaty_today()
-    engine = current_engine()
-    async with write_transaction(engine):
-        if getattr(engine, "engine_type", "") == "postgres":
+    async with transaction():
+        if getattr(current_engine(), "engine_type", "") == "postgres":
             # Serialise openers of the same subject (SQLite's immediate transaction already
             # does): otherwise two concurrent calls both see none open and both insert.
             await OfficialResponse.raw("SELECT pg_advisory_xact_lock(hashtext({}))", subject)
         if await OfficialResponse.exists().where(
             (OfficialResponse.subject == subject) & OfficialResponse.state.is_in(list(ResponseState.OPEN))
         ):
-            raise ResponseRuleError("An answer to this is already being prepared.")
+            raise RuleError("An answer to this is already being prepared.")
         response = OfficialResponse(
             subject=subject,
             subject_kind=subject_kind,
@@ -403,22 +372,22 @@ async def open_response(
 async def acknowledge(response_id: int, *, actor_id: int, specialist_id: int) -> OfficialResponse:
     """Acknowledge receipt and assign a specialist; the citizen is told which body and which
     specialist has the request (recommendation 6 of the report)."""
-    async with write_transaction(current_engine()):
+    async with transaction():
         response = await _load(response_id)
         if response.state not in (ResponseState.RECEIVED, ResponseState.FORWARDED, ResponseState.ACKNOWLEDGED):
-            raise ResponseRuleError("This response can no longer be acknowledged.")
+            raise RuleError("This response can no longer be acknowledged.")
         await _require_official(actor_id, response.organisation)
         specialist = await User.select(User.display_name).where(User.id == specialist_id).first()
         if specialist is None:
-            raise ResponseRuleError("The specialist does not exist.")
+            raise RuleError("The specialist does not exist.")
         if not await may_act(specialist_id, response.organisation):
-            raise ResponseRuleError("The specialist must be an official of the organisation.")
+            raise RuleError("The specialist must be an official of the organisation.")
         await _transition(
             response,
             {
                 OfficialResponse.state: ResponseState.ACKNOWLEDGED,
                 OfficialResponse.specialist: specialist_id,
-                OfficialResponse.acknowledged_at: _now(),
+                OfficialResponse.acknowledged_at: now_utc(),
             },
         )
         await _event(response.id, EVENT_ACKNOWLEDGED, actor_id=actor_id, organisation_id=response.organisation)
@@ -437,10 +406,10 @@ async def acknowledge(response_id: int, *, actor_id: int, specialist_id: int) ->
 
 async def start_work(response_id: int, *, actor_id: int) -> OfficialResponse:
     """The specialist starts working on the request."""
-    async with write_transaction(current_engine()):
+    async with transaction():
         response = await _load(response_id)
         if response.state not in (ResponseState.RECEIVED, ResponseState.ACKNOWLEDGED, ResponseState.FORWARDED):
-            raise ResponseRuleError("Work on this response has already started or it is finished.")
+            raise RuleError("Work on this response has already started or it is finished.")
         await _require_official(actor_id, response.organisation)
         values = {OfficialResponse.state: ResponseState.IN_PROGRESS}
         if not response.specialist:
@@ -457,7 +426,7 @@ async def forward(
     """Forward a request outside the body's competence (APC art. 76): only within
     3 working days of receipt, never to the same body; the due date does not restart."""
     today = today or almaty_today()
-    async with write_transaction(current_engine()):
+    async with transaction():
         response = await _load(response_id)
         if response.state not in (
             ResponseState.RECEIVED,
@@ -465,15 +434,15 @@ async def forward(
             ResponseState.IN_PROGRESS,
             ResponseState.FORWARDED,
         ):
-            raise ResponseRuleError("This response can no longer be forwarded.")
+            raise RuleError("This response can no longer be forwarded.")
         await _require_official(actor_id, response.organisation)
         if to_organisation_id == response.organisation:
-            raise ResponseRuleError("A response cannot be forwarded to the organisation that already holds it.")
+            raise RuleError("A response cannot be forwarded to the organisation that already holds it.")
         if not await Organisation.exists().where(Organisation.id == to_organisation_id):
-            raise ResponseRuleError("The organisation does not exist.")
+            raise RuleError("The organisation does not exist.")
         elapsed = working_days_between(response.received_on, today)
         if elapsed > FORWARD_WINDOW_WORKING_DAYS:
-            raise ResponseRuleError(
+            raise RuleError(
                 "A request can be forwarded only within %(days)d working days of receipt.",
                 days=FORWARD_WINDOW_WORKING_DAYS,
             )
@@ -512,21 +481,21 @@ async def extend(
     missed deadline); the citizen is told at once."""
     reason = (reason or "").strip()
     today = today or almaty_today()
-    async with write_transaction(current_engine()):
+    async with transaction():
         response = await _load(response_id)
         _require_open(response)
         await _require_official(actor_id, response.organisation)
         if response.extended_until is not None:
-            raise ResponseRuleError("The term of an answer can be extended only once.")
+            raise RuleError("The term of an answer can be extended only once.")
         if not reason:
-            raise ResponseRuleError("Say why the term is extended.")
+            raise RuleError("Say why the term is extended.")
         if today > response.due_on:
-            raise ResponseRuleError("The term has already run out; it can no longer be extended.")
+            raise RuleError("The term has already run out; it can no longer be extended.")
         if new_due_on <= response.due_on:
-            raise ResponseRuleError("The new date must be after the current due date.")
+            raise RuleError("The new date must be after the current due date.")
         latest = add_calendar_months(response.due_on, MAX_EXTENSION_MONTHS)
         if new_due_on > latest:
-            raise ResponseRuleError(
+            raise RuleError(
                 "The term can be extended by at most %(months)d months, to %(latest)s at the latest.",
                 months=MAX_EXTENSION_MONTHS,
                 latest=latest.isoformat(),
@@ -560,19 +529,19 @@ async def answer(
     citizen is notified and the subject's module hears of it through its answer hooks —
     all in one transaction, so a failing hook leaves the response unanswered."""
     text = (text or "").strip()
-    async with write_transaction(current_engine()):
+    async with transaction():
         response = await _load(response_id)
         _require_open(response)
         await _require_official(actor_id, response.organisation)
         if not text:
-            raise ResponseRuleError("An answer cannot be empty.")
+            raise RuleError("An answer cannot be empty.")
         await _transition(
             response,
             {
                 OfficialResponse.state: ResponseState.ANSWERED,
                 OfficialResponse.answer: text,
                 OfficialResponse.answer_is_public: bool(public),
-                OfficialResponse.answered_at: _now(),
+                OfficialResponse.answered_at: now_utc(),
                 OfficialResponse.answered_on: today or almaty_today(),
                 OfficialResponse.answered_by: actor_id,
             },
@@ -601,15 +570,15 @@ async def rate(response_id: int, *, user_id: int, rating: int, solved: bool | No
     """The citizen rates the answer once; a rating of :data:`LOW_RATING` or less, or "not
     solved", escalates to the body's head (evasive answers, DOMAIN.md §5)."""
     if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
-        raise ResponseRuleError("A rating is a whole number from 1 to 5.")
-    async with write_transaction(current_engine()):
+        raise RuleError("A rating is a whole number from 1 to 5.")
+    async with transaction():
         response = await _load(response_id)
         if not response.citizen or response.citizen != user_id:
-            raise ResponseRuleError("Only the person who asked can rate the answer.")
+            raise RuleError("Only the person who asked can rate the answer.")
         if response.state not in (ResponseState.ANSWERED, ResponseState.CLOSED):
-            raise ResponseRuleError("An answer can be rated only after it is given.")
+            raise RuleError("An answer can be rated only after it is given.")
         if response.rating is not None:
-            raise ResponseRuleError("You have already rated this answer.")
+            raise RuleError("You have already rated this answer.")
         await _transition(
             response,
             {OfficialResponse.rating: rating, OfficialResponse.solved: solved},
@@ -617,18 +586,18 @@ async def rate(response_id: int, *, user_id: int, rating: int, solved: bool | No
         )
         await _event(response.id, EVENT_RATED, actor_id=user_id, note=f"{rating}")
         if rating <= LOW_RATING or solved is False:
-            await _escalate(response, "low_rating", _now())
+            await _escalate(response, "low_rating", now_utc())
         return response
 
 
 async def close(response_id: int, *, actor_id: int) -> OfficialResponse:
     """Close an answered response (the reception takes it off its "under control" list)."""
-    async with write_transaction(current_engine()):
+    async with transaction():
         response = await _load(response_id)
         if response.state != ResponseState.ANSWERED:
-            raise ResponseRuleError("Only an answered response can be closed.")
+            raise RuleError("Only an answered response can be closed.")
         await _require_official(actor_id, response.organisation)
-        await _transition(response, {OfficialResponse.state: ResponseState.CLOSED, OfficialResponse.closed_at: _now()})
+        await _transition(response, {OfficialResponse.state: ResponseState.CLOSED, OfficialResponse.closed_at: now_utc()})
         await _event(response.id, EVENT_CLOSED, actor_id=actor_id, organisation_id=response.organisation)
         await _audit(actor_id, response.organisation, "response.close", response.id)
         for hook in list(_close_hooks.get(response.subject.split(":", 1)[0], ())):
@@ -651,7 +620,7 @@ async def escalate_overdue(today: date | None = None, organisation_ids: Iterable
     candidates = [row["id"] for row in await query]
     escalated = 0
     for response_id in candidates:
-        async with write_transaction(current_engine()):
+        async with transaction():
             response = await _load(response_id)  # re-read: it may have been answered meanwhile
             if (
                 response.state not in ResponseState.OPEN
@@ -659,7 +628,7 @@ async def escalate_overdue(today: date | None = None, organisation_ids: Iterable
                 or effective_due(response) >= today
             ):
                 continue
-            if await _escalate(response, "overdue", _now(), once=True):
+            if await _escalate(response, "overdue", now_utc(), once=True):
                 escalated += 1
     return escalated
 

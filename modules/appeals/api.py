@@ -28,16 +28,16 @@ from litestar.datastructures import State
 from litestar.params import FromPath
 
 from civic.accounts.guards import current_user, signed_in
-from civic.i18n.runtime import gettext as _
+from civic.i18n.runtime import N_, gettext as _
+from civic.rules import Denied, NotFound, RuleError
 from civic.territory.tables import Territory, TerritoryKind
 from modules.appeals import services
-from modules.appeals.services import AppealError
 
 TAGS = ["appeals"]
 
 
-def _error(status_code: int, detail: str, **extra) -> Response:
-    return Response({"status_code": status_code, "detail": detail, **extra}, status_code=status_code)
+NO_SUCH_APPEAL = N_("There is no appeal with this number.")
+NOT_JSON = N_("The request body must be a JSON object.")
 
 
 def _status_json(appeal: dict) -> dict:
@@ -94,9 +94,9 @@ async def file(request: Request, state: State) -> Response:
     try:
         data = await request.json()
     except Exception:  # noqa: BLE001 - anything that is not JSON
-        return _error(400, _("The request body must be a JSON object."))
+        raise RuleError(NOT_JSON) from None
     if not isinstance(data, dict):
-        return _error(400, _("The request body must be a JSON object."))
+        raise RuleError(NOT_JSON)
 
     def field(name: str) -> str:
         value = data.get(name)
@@ -107,17 +107,16 @@ async def file(request: Request, state: State) -> Response:
         territory = await Territory.select(Territory.id).where(Territory.code == field("territory")[:64]).first()
     consent = data.get("publish_consent", False)
     if not isinstance(consent, bool):
-        return _error(400, _("publish_consent must be true or false."), field="publish_consent")
+        raise RuleError(N_("publish_consent must be true or false."), "publish_consent")
     user = current_user(request)
     try:
         appeal = await services.file_appeal(
             state.settings, user, kind=field("kind"), category=field("category"), title=field("title"),
             body=field("text") or field("body"), territory_id=territory["id"] if territory else None,
             publish_consent=consent, channel="api")
-    except services.RefilingBlocked as exc:
-        return _error(409, exc.translated(), existing=exc.existing, field="__all__")
-    except AppealError as exc:
-        return _error(exc.status_code, exc.translated(), field={"body": "text"}.get(exc.field, exc.field))
+    except RuleError as exc:  # the API calls the text "text" where the form calls it "body"
+        exc.field = {"body": "text"}.get(exc.field, exc.field)
+        raise
     return Response(_own_json(appeal), status_code=201, headers={"location": f"/api/v1/appeals/{appeal['number']}"})
 
 
@@ -130,9 +129,9 @@ async def own(request: Request) -> Response:
 async def one(request: Request, number: FromPath[str]) -> Response:
     appeal = await _appeal_or_404(number)
     if appeal is None:
-        return _error(404, _("There is no appeal with this number."))
+        raise NotFound(NO_SUCH_APPEAL)
     if not await services.may_see_full(current_user(request), appeal):
-        return _error(403, _("Only the applicant and the staff handling the appeal read it."))
+        raise Denied(N_("Only the applicant and the staff handling the appeal read it."))
     return Response(_own_json(appeal))
 
 
@@ -140,7 +139,7 @@ async def one(request: Request, number: FromPath[str]) -> Response:
 async def status(number: FromPath[str]) -> Response:
     appeal = await _appeal_or_404(number)
     if appeal is None:
-        return _error(404, _("There is no appeal with this number."))
+        raise NotFound(NO_SUCH_APPEAL)
     return Response(_status_json(appeal))
 
 
@@ -191,9 +190,9 @@ async def eotinish(request: Request, number: FromPath[str]) -> Response:
     """See :data:`EXPORT_DESCRIPTION`: the appeal in the e-Otinish export format."""
     appeal = await _appeal_or_404(number)
     if appeal is None:
-        return _error(404, _("There is no appeal with this number."))
+        raise NotFound(NO_SUCH_APPEAL)
     if not await services.may_handle(current_user(request), appeal):
-        return _error(403, _("Only the staff handling the appeal export it."))
+        raise Denied(N_("Only the staff handling the appeal export it."))
     body = json.dumps(await services.eotinish_export(appeal), ensure_ascii=False, indent=2)
     return Response(body.encode("utf-8"), media_type="application/json",
                     headers={"content-disposition": f'attachment; filename="{appeal["number"]}.json"',

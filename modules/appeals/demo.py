@@ -25,22 +25,21 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 from civic.accounts.tables import User
-from civic.db import write_transaction
+from civic.clock import ALMATY, now_utc
 from civic.demo import DEMO_EMAIL_DOMAIN, load_core_demo
 from civic.notify.tables import NotificationPreference
 from civic.responses import services as responses
 from civic.responses.tables import OfficialResponse, ResponseEvent
 from civic.responses.workdays import add_working_days
-from civic.runtime import current_engine
+from civic.rules import RuleError
+from civic.runtime import transaction
 from civic.settings import Settings
 from civic.territory.tables import Organisation, Territory
 from modules.appeals import receptions, services
 from modules.appeals.tables import Appeal, AppealEvent, ReceptionBooking, ReceptionSlot, RoutingRule
 
-ALMATY = ZoneInfo("Asia/Almaty")
 RESIDENTS = 60
 DISTRICTS = ("alatau", "almaly", "auezov", "bostandyk", "zhetysu", "medeu", "nauryzbay", "turksib")
 PILOT_DISTRICTS = ("nauryzbay", "medeu", "alatau")  # the districts of seed 000's authors
@@ -319,7 +318,7 @@ async def _generated(settings: Settings, residents: list[dict], organisations: d
                                     if s != ROUTES.get(category)])
                 first_body = organisations[wrong]
             try:
-                async with write_transaction(current_engine()):
+                async with transaction():
                     appeal = await _file(settings, key=key, citizen=citizen, kind=rng.choice(list(services.KINDS)),
                                          category=category, territory_id=territories[f"almaty.{district}"],
                                          title=title.format(street=street), body=body.format(street=street),
@@ -371,7 +370,7 @@ async def _showcase(settings: Settings, organisations: dict, territories: dict) 
     by_key = {}
     for spec in SHOWCASE:
         citizen = await _user(spec.citizen)
-        async with write_transaction(current_engine()):
+        async with transaction():
             appeal = await _file(settings, key=spec.key, citizen=citizen, kind=spec.kind, category=spec.category,
                                  territory_id=territories[f"almaty.{spec.district}"], title=spec.title, body=spec.body,
                                  received=today - timedelta(days=spec.days_ago), channel=spec.channel,
@@ -448,7 +447,7 @@ async def _receptions(settings: Settings, organisations: dict, residents: list[d
     specialists = {slug: await _user(local) for slug, local, _ in SEED_DEPARTMENTS}
     created = 0
     visits = []
-    async with write_transaction(current_engine()):
+    async with transaction():
         for weeks_back in range(26, -5, -1):  # half a year held, four weeks ahead
             week = monday - timedelta(weeks=weeks_back)
             for district, host_id in hosts.items():
@@ -467,7 +466,7 @@ async def _receptions(settings: Settings, organisations: dict, residents: list[d
                         demo_key=f"demo-{slug}-{district}-{weeks_back}")
                     await slot.save()
                     created += 1
-                    if weeks_back > 0 or starts < datetime.now(timezone.utc):
+                    if weeks_back > 0 or starts < now_utc():
                         # held: about 80 people advised a month half a year ago, about 200 now
                         people = max(1, round(1.5 + (26 - weeks_back) * 0.12 + rng.uniform(-1, 1)))
                         for k in range(people):
@@ -480,13 +479,13 @@ async def _receptions(settings: Settings, organisations: dict, residents: list[d
             await ReceptionBooking.insert(*visits[start:start + 500])
     step(f"Demo receptions: {created} slots, {len(visits)} visits recorded")
     # a few bookings for the coming weeks, by demo people (confirmations are in-app; demo mail goes to the outbox)
-    upcoming = await receptions.upcoming_slots(now=datetime.now(timezone.utc), weeks=4)
+    upcoming = await receptions.upcoming_slots(now=now_utc(), weeks=4)
     bookers = [await _user("natalia.citizen"), await _user("dana.citizen"), *residents[:20]]
     for slot in upcoming[:12]:
         for person in rng.sample([b for b in bookers if b], k=min(len(bookers), rng.randint(2, 9))):
             try:
                 await receptions.book(person, slot["id"], "Хочу получить консультацию по своему вопросу.")
-            except services.AppealError:
+            except RuleError:
                 continue
     return created
 

@@ -24,21 +24,24 @@ import re
 import secrets
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
+
+from civic.accounts.services import audit
 from civic.accounts.tables import Membership, User
-from civic.db import is_unique_violation, write_transaction
+from civic.clock import ALMATY, now_utc
+from civic.db import is_unique_violation
 from civic.i18n.runtime import N_
-from civic.notify.services import notify
+from civic.notify.services import tell
+from civic.permissions import may
 from civic.responses import services as responses
-from civic.runtime import current_engine
+from civic.rules import Denied, NotFound, RuleError
+from civic.runtime import transaction
 from civic.settings import Settings
 from civic.territory.tables import Organisation, OrganisationKind, TerritoryKind
 from modules.appeals import services
-from modules.appeals.services import AppealDenied, AppealError, AppealNotFound
+from modules.appeals.services import HANDLE
 from modules.appeals.tables import ReceptionBooking, ReceptionSlot
-
-ALMATY = ZoneInfo("Asia/Almaty")
 
 MODES = {"in_person": N_("In person"), "online": N_("Online")}
 OUTCOMES = {
@@ -60,10 +63,6 @@ QUESTION_LENGTH = 2000
 LINK_RE = re.compile(r"^https://[^\s<>\"']{4,290}$")
 
 
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def local(at: datetime) -> datetime:
     return at.astimezone(ALMATY)
 
@@ -72,12 +71,10 @@ def local(at: datetime) -> datetime:
 
 
 async def may_manage(user: dict | None, slot_or_organisation) -> bool:
-    """Staff of the department holding the reception (or of its akimat), and platform admins."""
-    if not user:
-        return False
+    """Staff of the department holding the reception (or of a body above it), and platform admins."""
     organisation_id = slot_or_organisation["organisation"] if isinstance(slot_or_organisation, dict) \
         else slot_or_organisation
-    return await responses.may_act(user["id"], organisation_id)
+    return await may(user, HANDLE, organisation_id)
 
 
 async def may_record(user: dict | None, slot: dict) -> bool:
@@ -86,7 +83,7 @@ async def may_record(user: dict | None, slot: dict) -> bool:
         return False
     if slot["specialist"] == user["id"]:
         return True
-    return await may_manage(user, slot) or await responses.may_act(user["id"], slot["host"])
+    return await may_manage(user, slot) or await may(user, HANDLE, slot["host"])
 
 
 async def departments_for(user: dict) -> list[dict]:
@@ -208,7 +205,7 @@ async def bookings_of_person(user_id: int, now: datetime | None = None) -> list[
 
 def _bounded(value: int | None, bounds: tuple[int, int], field: str, msgid: str) -> int:
     if value is None or not bounds[0] <= value <= bounds[1]:
-        raise AppealError(msgid, field, low=bounds[0], high=bounds[1])
+        raise RuleError(msgid, field, low=bounds[0], high=bounds[1])
     return value
 
 
@@ -223,28 +220,28 @@ async def publish_weekly(actor: dict, *, organisation_id: int | None, host_id: i
     organisation_id, host_id = services.db_id(organisation_id), services.db_id(host_id)
     specialist_id = services.db_id(specialist_id)
     if organisation_id is None or not await Organisation.exists().where(Organisation.id == organisation_id):
-        raise AppealError(N_("Choose the body holding the reception."), "organisation")
+        raise RuleError(N_("Choose the body holding the reception."), "organisation")
     if not await may_manage(actor, organisation_id):
-        raise AppealDenied(N_("Only staff of a body publish its receptions."))
+        raise Denied(N_("Only staff of a body publish its receptions."))
     host = await Organisation.select(Organisation.id, Organisation.kind).where(Organisation.id == host_id).first() \
         if host_id else None
     if host is None or host["kind"] != OrganisationKind.AKIMAT:
-        raise AppealError(N_("Choose the akimat where the reception is held."), "host")
+        raise RuleError(N_("Choose the akimat where the reception is held."), "host")
     if specialist_id is None or not await responses.may_act(specialist_id, organisation_id):
-        raise AppealError(N_("Choose a specialist of the body."), "specialist")
+        raise RuleError(N_("Choose a specialist of the body."), "specialist")
     topics = (topics or "").strip()
     if not TOPICS_LENGTH[0] <= len(topics) <= TOPICS_LENGTH[1]:
-        raise AppealError(N_("List the topics in %(low)s to %(high)s characters."), "topics",
+        raise RuleError(N_("List the topics in %(low)s to %(high)s characters."), "topics",
                           low=TOPICS_LENGTH[0], high=TOPICS_LENGTH[1])
     if mode not in MODES:
-        raise AppealError(N_("Choose in person or online."), "mode")
+        raise RuleError(N_("Choose in person or online."), "mode")
     place = " ".join((place or "").split())
     if not PLACE_LENGTH[0] <= len(place) <= PLACE_LENGTH[1]:
-        raise AppealError(N_("Write where the reception is held (address and room, or how to join online)."),
+        raise RuleError(N_("Write where the reception is held (address and room, or how to join online)."),
                           "place")
     online_link = (online_link or "").strip()
     if mode == "online" and not LINK_RE.match(online_link):
-        raise AppealError(N_("An online reception needs a meeting link starting with https://."), "online_link")
+        raise RuleError(N_("An online reception needs a meeting link starting with https://."), "online_link")
     if mode == "in_person":
         online_link = ""
     duration_minutes = _bounded(duration_minutes, DURATION, "duration_minutes",
@@ -252,15 +249,15 @@ async def publish_weekly(actor: dict, *, organisation_id: int | None, host_id: i
     capacity = _bounded(capacity, CAPACITY, "capacity", N_("Between %(low)s and %(high)s people can book one reception."))
     weeks = _bounded(weeks, (1, MAX_WEEKS), "weeks", N_("Publish %(low)s to %(high)s weeks at a time."))
     if first_day is None:
-        raise AppealError(N_("Enter the date of the first reception."), "first_day")
+        raise RuleError(N_("Enter the date of the first reception."), "first_day")
     if start_time is None:
-        raise AppealError(N_("Enter the time the reception starts."), "start_time")
+        raise RuleError(N_("Enter the time the reception starts."), "start_time")
     first = datetime.combine(first_day, start_time, ALMATY).astimezone(timezone.utc)
     if first <= now:
-        raise AppealError(N_("The first reception must be in the future."), "first_day")
+        raise RuleError(N_("The first reception must be in the future."), "first_day")
     series = secrets.token_hex(8)
     ids = []
-    async with write_transaction(current_engine()):
+    async with transaction():
         for week in range(weeks):
             starts_at = datetime.combine(first_day + timedelta(weeks=week), start_time, ALMATY).astimezone(timezone.utc)
             slot = ReceptionSlot(organisation=organisation_id, host=host_id, specialist=specialist_id, topics=topics,
@@ -269,8 +266,6 @@ async def publish_weekly(actor: dict, *, organisation_id: int | None, host_id: i
                                  series=series, created_by=actor["id"], created_at=now, demo_key=demo_key)
             await slot.save()
             ids.append(slot.id)
-        from civic.accounts.services import audit
-
         await audit(actor["id"], "appeals.reception_publish", organisation_id=organisation_id,
                     details={"weeks": weeks, "first": first.isoformat(), "series": series})
     return ids
@@ -280,27 +275,27 @@ async def cancel_slot(actor: dict, slot_id: int, reason: str, now: datetime | No
     """Cancel a reception; everybody booked is told. Returns how many were told."""
     now = now or now_utc()
     reason = (reason or "").strip()[:1000]
-    async with write_transaction(current_engine()):
+    async with transaction():
         slot = await get_slot(slot_id, now)
         if slot is None:
-            raise AppealNotFound(N_("There is no such reception."))
+            raise NotFound(N_("There is no such reception."))
         if not await may_manage(actor, slot):
-            raise AppealDenied(N_("Only staff of a body cancel its receptions."))
+            raise Denied(N_("Only staff of a body cancel its receptions."))
         if slot["cancelled"]:
-            raise AppealError(N_("This reception is cancelled already."))
+            raise RuleError(N_("This reception is cancelled already."))
         if slot["past"]:
-            raise AppealError(N_("This reception has already taken place."))
+            raise RuleError(N_("This reception has already taken place."))
         if not reason:
-            raise AppealError(N_("Say why the reception is cancelled."), "reason")
+            raise RuleError(N_("Say why the reception is cancelled."), "reason")
         await ReceptionSlot.update({ReceptionSlot.cancelled_at: now, ReceptionSlot.cancel_reason: reason}).where(
             ReceptionSlot.id == slot_id)
         people = await ReceptionBooking.select(ReceptionBooking.person).where(
             (ReceptionBooking.slot == slot_id) & (ReceptionBooking.status == "booked")
             & ReceptionBooking.person.is_not_null())
-        for row in people:
-            await _tell(row["person"], "appeals.reception_cancelled", N_("The reception on %(when)s is cancelled"),
-                        N_("%(organisation)s cancelled the reception: %(reason)s"), "/appeals/receptions/mine",
-                        slot, reason=reason)
+        await tell([row["person"] for row in people], "appeals.reception_cancelled",
+                   N_("The reception on %(when)s is cancelled"),
+                   N_("%(organisation)s cancelled the reception: %(reason)s"), "/appeals/receptions/mine",
+                   **_slot_params(slot), reason=reason)
         return len(people)
 
 
@@ -308,24 +303,22 @@ async def cancel_slot(actor: dict, slot_id: int, reason: str, now: datetime | No
 
 
 def _when(slot: dict, language: str) -> str:
-    from babel.dates import format_datetime
-
     try:
         return format_datetime(local(slot["starts_at"]), "d MMMM y, HH:mm", locale=language)
     except Exception:  # an unknown locale must not stop a notification
         return local(slot["starts_at"]).strftime("%Y-%m-%d %H:%M")
 
 
-async def _tell(user_id: int, kind: str, title_msgid: str, body_msgid: str, url: str, slot: dict, **params) -> None:
-    from civic.i18n.runtime import localized, translator
+def _names(row: dict, field: str) -> dict:
+    return {f"name_{code}": row.get(f"{field}_{code}") for code in ("kk", "ru", "en")}
 
-    person = await User.select(User.language).where(User.id == user_id).first()
-    language = (person or {}).get("language") or "kk"
-    t = translator(language)
-    values = {"when": _when(slot, language), "place": slot["place"],
-              "organisation": localized(slot, "organisation_name", language),
-              "host": localized(slot, "host_name", language), "specialist": slot["specialist_name"], **params}
-    await notify(user_id, kind, t.gettext(title_msgid) % values, t.gettext(body_msgid) % values, url)
+
+def _slot_params(slot: dict) -> dict:
+    """What a message about a reception may name, for :func:`civic.notify.services.tell`: the
+    time (in the person's language), place, department, hosting akimat and specialist."""
+    return {"when": lambda language: _when(slot, language), "place": slot["place"],
+            "organisation_names": _names(slot, "organisation_name"), "host_names": _names(slot, "host_name"),
+            "specialist": slot["specialist_name"]}
 
 
 _is_unique_violation = is_unique_violation
@@ -336,25 +329,25 @@ async def book(user: dict, slot_id: int, question: str = "", now: datetime | Non
     confirmation at once and a reminder the day before."""
     now = now or now_utc()
     if user.get("verification", 0) < 1:
-        raise AppealDenied(N_("Confirm your e-mail address before booking a reception."))
+        raise Denied(N_("Confirm your e-mail address before booking a reception."))
     question = (question or "").strip()[:QUESTION_LENGTH]
     try:
-        async with write_transaction(current_engine()):
+        async with transaction():
             slot = await get_slot(slot_id, now)
             if slot is None:
-                raise AppealNotFound(N_("There is no such reception."))
+                raise NotFound(N_("There is no such reception."))
             if slot["cancelled"]:
-                raise AppealError(N_("This reception is cancelled."))
+                raise RuleError(N_("This reception is cancelled."))
             if slot["past"]:
-                raise AppealError(N_("This reception has already taken place."))
+                raise RuleError(N_("This reception has already taken place."))
             existing = await booking_of(user["id"], slot_id)
             if existing is not None and existing["status"] == "booked":
-                raise AppealError(N_("You have already booked this reception."))
+                raise RuleError(N_("You have already booked this reception."))
             taken = await ReceptionSlot.update({ReceptionSlot.booked_count: ReceptionSlot.booked_count + 1}).where(
                 (ReceptionSlot.id == slot_id) & (ReceptionSlot.booked_count < ReceptionSlot.capacity)
                 & ReceptionSlot.cancelled_at.is_null()).returning(ReceptionSlot.id)
             if not taken:
-                raise AppealError(N_("This reception is fully booked. Choose another time."))
+                raise RuleError(N_("This reception is fully booked. Choose another time."))
             if existing is not None:  # booked before and cancelled: the same row again
                 changed = await ReceptionBooking.update({
                     ReceptionBooking.status: "booked", ReceptionBooking.question: question,
@@ -363,41 +356,41 @@ async def book(user: dict, slot_id: int, question: str = "", now: datetime | Non
                     (ReceptionBooking.id == existing["id"]) & (ReceptionBooking.status == "cancelled")
                 ).returning(ReceptionBooking.id)
                 if not changed:
-                    raise AppealError(N_("You have already booked this reception."))
+                    raise RuleError(N_("You have already booked this reception."))
                 booking_id = existing["id"]
             else:
                 booking = ReceptionBooking(slot=slot_id, person=user["id"], question=question, status="booked",
                                            created_at=now)
                 await booking.save()
                 booking_id = booking.id
-            await _tell(user["id"], "appeals.reception_booked", N_("Reception booked: %(when)s"),
-                        N_("%(specialist)s of %(organisation)s expects you on %(when)s at %(place)s "
-                           "(%(host)s). You will be reminded the day before."),
-                        "/appeals/receptions/mine", slot)
+            await tell(user["id"], "appeals.reception_booked", N_("Reception booked: %(when)s"),
+                       N_("%(specialist)s of %(organisation)s expects you on %(when)s at %(place)s "
+                          "(%(host)s). You will be reminded the day before."),
+                       "/appeals/receptions/mine", **_slot_params(slot))
             return booking_id
-    except AppealError:
+    except RuleError:
         raise
     except Exception as exc:
         if _is_unique_violation(exc):  # the same person booking twice at once (PostgreSQL)
-            raise AppealError(N_("You have already booked this reception.")) from None
+            raise RuleError(N_("You have already booked this reception.")) from None
         raise
 
 
 async def cancel_booking(user: dict, booking_id: int, now: datetime | None = None) -> None:
     now = now or now_utc()
-    async with write_transaction(current_engine()):
+    async with transaction():
         booking = await ReceptionBooking.select().where(
             ReceptionBooking.id == (services.db_id(booking_id) or -1)).first()
         if booking is None or booking["person"] != user["id"]:
-            raise AppealNotFound(N_("There is no such booking."))
+            raise NotFound(N_("There is no such booking."))
         slot = await get_slot(booking["slot"], now)
         if slot["past"]:
-            raise AppealError(N_("This reception has already taken place."))
+            raise RuleError(N_("This reception has already taken place."))
         changed = await ReceptionBooking.update({ReceptionBooking.status: "cancelled",
                                                  ReceptionBooking.cancelled_at: now}).where(
             (ReceptionBooking.id == booking_id) & (ReceptionBooking.status == "booked")).returning(ReceptionBooking.id)
         if not changed:
-            raise AppealError(N_("This booking is cancelled already."))
+            raise RuleError(N_("This booking is cancelled already."))
         await ReceptionSlot.update({ReceptionSlot.booked_count: ReceptionSlot.booked_count - 1}).where(
             (ReceptionSlot.id == booking["slot"]) & (ReceptionSlot.booked_count > 0))
 
@@ -415,19 +408,18 @@ async def queue_reminders(now: datetime | None = None) -> int:
     queued = 0
     for slot in slots:
         slot = _decorate(slot, now)
-        async with write_transaction(current_engine()):
+        async with transaction():
             reminded = await ReceptionBooking.update({ReceptionBooking.reminder_sent_at: now}).where(
                 (ReceptionBooking.slot == slot["id"]) & (ReceptionBooking.status == "booked")
                 & ReceptionBooking.reminder_sent_at.is_null() & ReceptionBooking.person.is_not_null()
             ).returning(ReceptionBooking.person)
-            for row in reminded:
-                body = (N_("%(specialist)s of %(organisation)s expects you online: %(link)s")
-                        if slot["mode"] == "online"
-                        else N_("%(specialist)s of %(organisation)s expects you at %(place)s (%(host)s)."))
-                await _tell(row["person"], "appeals.reception_reminder",
-                            N_("Reminder: your reception tomorrow, %(when)s"), body, "/appeals/receptions/mine",
-                            slot, link=slot["online_link"])
-                queued += 1
+            body = (N_("%(specialist)s of %(organisation)s expects you online: %(link)s")
+                    if slot["mode"] == "online"
+                    else N_("%(specialist)s of %(organisation)s expects you at %(place)s (%(host)s)."))
+            await tell([row["person"] for row in reminded], "appeals.reception_reminder",
+                       N_("Reminder: your reception tomorrow, %(when)s"), body, "/appeals/receptions/mine",
+                       **_slot_params(slot), link=slot["online_link"])
+            queued += len(reminded)
     return queued
 
 
@@ -458,11 +450,11 @@ async def _record(settings: Settings, actor: dict, slot: dict, booking: dict, ou
 
 def _check_outcome(outcome: str, slot: dict, now: datetime) -> None:
     if outcome not in OUTCOMES:
-        raise AppealError(N_("Choose the outcome from the list."), "outcome")
+        raise RuleError(N_("Choose the outcome from the list."), "outcome")
     if slot["cancelled"]:
-        raise AppealError(N_("This reception is cancelled."))
+        raise RuleError(N_("This reception is cancelled."))
     if local(slot["starts_at"]).date() > local(now).date():
-        raise AppealError(N_("Outcomes are recorded on the day of the reception or later."), "outcome")
+        raise RuleError(N_("Outcomes are recorded on the day of the reception or later."), "outcome")
 
 
 async def record_outcome(settings: Settings, actor: dict, booking_id: int, outcome: str, note: str = "",
@@ -472,18 +464,18 @@ async def record_outcome(settings: Settings, actor: dict, booking_id: int, outco
     department of the reception as its body). Returns the new appeal's id, if any."""
     now = now or now_utc()
     note = (note or "").strip()[:2000]
-    async with write_transaction(current_engine()):
+    async with transaction():
         booking = await ReceptionBooking.select().where(
             ReceptionBooking.id == (services.db_id(booking_id) or -1)).first()
         if booking is None:
-            raise AppealNotFound(N_("There is no such booking."))
+            raise NotFound(N_("There is no such booking."))
         slot = await get_slot(booking["slot"], now)
         if not await may_record(actor, slot):
-            raise AppealDenied(N_("Only the specialist and staff of the reception record outcomes."))
+            raise Denied(N_("Only the specialist and staff of the reception record outcomes."))
         if booking["status"] not in ("booked", "walk_in"):
-            raise AppealError(N_("This booking was cancelled."))
+            raise RuleError(N_("This booking was cancelled."))
         if booking["outcome"]:
-            raise AppealError(N_("The outcome of this visit is recorded already."))
+            raise RuleError(N_("The outcome of this visit is recorded already."))
         _check_outcome(outcome, slot, now)
         return await _record(settings, actor, slot, booking, outcome, note, appeal, now)
 
@@ -495,14 +487,14 @@ async def record_walk_in(settings: Settings, actor: dict, slot_id: int, *, visit
     bookings; nobody who came is turned away by the system)."""
     now = now or now_utc()
     visitor_name = " ".join((visitor_name or "").split())[:200]
-    async with write_transaction(current_engine()):
+    async with transaction():
         slot = await get_slot(slot_id, now)
         if slot is None:
-            raise AppealNotFound(N_("There is no such reception."))
+            raise NotFound(N_("There is no such reception."))
         if not await may_record(actor, slot):
-            raise AppealDenied(N_("Only the specialist and staff of the reception record outcomes."))
+            raise Denied(N_("Only the specialist and staff of the reception record outcomes."))
         if not visitor_name:
-            raise AppealError(N_("Write the visitor's name."), "visitor_name")
+            raise RuleError(N_("Write the visitor's name."), "visitor_name")
         _check_outcome(outcome, slot, now)
         booking = ReceptionBooking(slot=slot_id, person=None, visitor_name=visitor_name,
                                    question=(question or "").strip()[:QUESTION_LENGTH], status="walk_in",

@@ -18,17 +18,22 @@ from litestar.datastructures import State, UploadFile
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 
+from babel.dates import format_date, format_datetime, format_time
+
 from civic import uploads
+from civic.accounts.services import normalise_email, user_by_email
 from civic.accounts.guards import at_least, current_user, signed_in
 from civic.accounts.verification import Level
 from civic.i18n.runtime import N_, current_language, gettext as _, localized
+from civic.rules import RuleError
 from civic.territory.tables import Organisation, Territory, TerritoryKind
 from civic.web.flash import flash
 from civic.web.forms import form_data, integer, text
 from civic.web.pages import page, see_other
+from search.backend import SearchUnavailable
 from modules.appeals import receptions, services
-from modules.appeals.services import AppealError, Upload
-from modules.appeals.tables import AppealAttachment
+from modules.appeals.services import Upload
+from modules.appeals.tables import AppealAttachment, ReceptionBooking
 
 confirmed = at_least(Level.EMAIL_CONFIRMED)
 MAX_UPLOAD_BYTES = services.MAX_ATTACHMENTS * services.MAX_ATTACHMENT_BYTES + 1024 * 1024
@@ -54,18 +59,6 @@ def labels() -> dict:
     }
 
 
-def _message(exc: AppealError) -> str:
-    return _(exc.msgid, **exc.params)
-
-
-def _refusal_page(request: Request, exc: AppealError) -> Response:
-    if exc.status_code == 404:
-        raise NotFoundException()
-    title = _("Access denied") if exc.status_code == 403 else _("This could not be done")
-    return page(request, "core/error.html", {"title": title, "message": _message(exc),
-                                             "status_code": exc.status_code}, status_code=exc.status_code)
-
-
 def _date(value: str) -> date | None:
     try:
         return date.fromisoformat(value)
@@ -82,8 +75,6 @@ def _time(value: str) -> time | None:
 
 def slot_time(slot: dict) -> str:
     """"Tuesday, 3 December 2026, 10:00–12:00" in the reader's language, Almaty time."""
-    from babel.dates import format_datetime, format_time
-
     language = current_language()
     start, end = receptions.local(slot["starts_at"]), receptions.local(slot["ends_at"])
     try:
@@ -94,8 +85,6 @@ def slot_time(slot: dict) -> str:
 
 
 def month_name(key: str) -> str:
-    from babel.dates import format_date
-
     year, month = (int(p) for p in key.split("-"))
     try:
         return format_date(date(year, month, 1), "LLLL y", locale=current_language())
@@ -104,8 +93,6 @@ def month_name(key: str) -> str:
 
 
 def short_month(key: str) -> str:
-    from babel.dates import format_date
-
     year, month = (int(p) for p in key.split("-"))
     try:
         return format_date(date(year, month, 1), "LLL yy", locale=current_language())
@@ -226,13 +213,13 @@ async def file_appeal(request: Request, state: State) -> Response:
             publish_consent=values["publish_consent"], attachments=files)
     except services.RefilingBlocked as exc:
         return page(request, "appeals/form.html", await _form_context(
-            request, values=values, errors={"__all__": _message(exc)}, existing=exc.existing), status_code=409)
-    except AppealError as exc:
+            request, values=values, errors={"__all__": exc.translated()}, existing=exc.existing), status_code=409)
+    except RuleError as exc:
         if exc.status_code == 403:
-            return _refusal_page(request, exc)
+            raise
         field = exc.field if exc.field in FILE_FIELDS else "__all__"
         return page(request, "appeals/form.html", await _form_context(
-            request, values=values, errors={field: _message(exc)}), status_code=exc.status_code)
+            request, values=values, errors={field: exc.translated()}), status_code=exc.status_code)
     flash(request, _("Your appeal is registered under number %(number)s. Keep the number: it stays the same in "
                      "every body that handles it.", number=appeal["number"]), "success")
     return see_other(f"/appeals/{appeal['number']}/full")
@@ -277,8 +264,6 @@ async def _full_context(request: Request, state: State, appeal: dict, *, errors:
         "organisations": [], "answer_valid_days": services.ANSWER_VALID_DAYS,
     }
     if handler:
-        from search.backend import SearchUnavailable
-
         try:
             context["similar"] = await services.similar_appeals(state.search, appeal)
         except SearchUnavailable:
@@ -333,14 +318,12 @@ async def _act(request: Request, state: State, number: str, work, success: str, 
     data = await form_data(request)
     try:
         await work(appeal, data)
-    except AppealError as exc:
-        if exc.status_code == 404:
-            raise NotFoundException() from None
-        if exc.status_code == 403 or not await services.may_see_full(current_user(request), appeal):
-            return _refusal_page(request, exc)
+    except RuleError as exc:
+        if exc.status_code in (403, 404) or not await services.may_see_full(current_user(request), appeal):
+            raise
         values = {k: text(data, k, 20_000) for k in field_values}
         return await _full_page(request, state, number, errors={exc.field if exc.field != "__all__" else anchor
-                                                                or "__all__": _message(exc)},
+                                                                or "__all__": exc.translated()},
                                 values=values, status_code=exc.status_code)
     flash(request, success, "success")
     return _back(await services.get_appeal_by_id(appeal["id"]), anchor)
@@ -477,11 +460,9 @@ async def staff_register(request: Request, state: State) -> Response:
     try:
         citizen = None
         if values["applicant_email"]:
-            from civic.accounts.services import normalise_email, user_by_email
-
             citizen = await user_by_email(normalise_email(values["applicant_email"]))
             if citizen is None or citizen["deleted_at"]:
-                raise AppealError(N_("No account has this e-mail address. Leave it empty and write the applicant's "
+                raise RuleError(N_("No account has this e-mail address. Leave it empty and write the applicant's "
                                      "name and contact instead."), "applicant_email")
         appeal = await services.file_appeal(
             state.settings, citizen, kind=values["kind"], category=values["category"], title=values["title"],
@@ -491,14 +472,14 @@ async def staff_register(request: Request, state: State) -> Response:
             organisation_id=values["organisation"])
     except services.RefilingBlocked as exc:
         return page(request, "appeals/form.html", await _form_context(
-            request, values=values, errors={"__all__": _message(exc)}, staff=True, existing=exc.existing),
+            request, values=values, errors={"__all__": exc.translated()}, staff=True, existing=exc.existing),
             status_code=409)
-    except AppealError as exc:
+    except RuleError as exc:
         if exc.status_code == 403:
-            return _refusal_page(request, exc)
+            raise
         field = exc.field if exc.field in FILE_FIELDS else "__all__"
         return page(request, "appeals/form.html", await _form_context(
-            request, values=values, errors={field: _message(exc)}, staff=True), status_code=exc.status_code)
+            request, values=values, errors={field: exc.translated()}, staff=True), status_code=exc.status_code)
     flash(request, _("The appeal is registered under number %(number)s. Tell the applicant the number.",
                      number=appeal["number"]), "success")
     return see_other(f"/appeals/{appeal['number']}/full")
@@ -530,10 +511,10 @@ async def save_routing(request: Request) -> Response:
     try:
         await services.set_routing_rule(user, category=values["category"], territory_id=values["territory"],
                                         organisation_id=values["organisation"])
-    except AppealError as exc:
+    except RuleError as exc:
         if exc.status_code == 403:
-            return _refusal_page(request, exc)
-        return await _routing_page(request, values, {exc.field: _message(exc)}, status_code=400)
+            raise
+        return await _routing_page(request, values, {exc.field: exc.translated()}, status_code=400)
     flash(request, _("The routing rule is saved."), "success")
     return see_other("/appeals/staff/routing")
 
@@ -682,12 +663,10 @@ async def book(request: Request, slot_id: FromPath[int]) -> Response:
     data = await form_data(request)
     try:
         await receptions.book(current_user(request), slot_id, text(data, "question", receptions.QUESTION_LENGTH))
-    except AppealError as exc:
-        if exc.status_code == 404:
-            raise NotFoundException() from None
-        if exc.status_code == 403:
-            return _refusal_page(request, exc)
-        return await _slot_page(request, slot_id, error=_message(exc), status_code=exc.status_code)
+    except RuleError as exc:
+        if exc.status_code in (403, 404):
+            raise
+        return await _slot_page(request, slot_id, error=exc.translated(), status_code=exc.status_code)
     flash(request, _("Your place is booked. You will be reminded the day before."), "success")
     return see_other("/appeals/receptions/mine")
 
@@ -701,10 +680,7 @@ async def my_bookings(request: Request) -> Response:
 
 @post("/appeals/receptions/bookings/{booking_id:int}/cancel", guards=[signed_in])
 async def cancel_booking(request: Request, booking_id: FromPath[int]) -> Response:
-    try:
-        await receptions.cancel_booking(current_user(request), booking_id)
-    except AppealError as exc:
-        return _refusal_page(request, exc)
+    await receptions.cancel_booking(current_user(request), booking_id)
     flash(request, _("Your booking is cancelled."), "success")
     return see_other("/appeals/receptions/mine")
 
@@ -745,10 +721,10 @@ async def publish_receptions(request: Request) -> Response:
             online_link=values["online_link"], first_day=_date(values["first_day"]),
             start_time=_time(values["start_time"]), duration_minutes=values["duration_minutes"],
             capacity=values["capacity"], weeks=values["weeks"])
-    except AppealError as exc:
+    except RuleError as exc:
         if exc.status_code == 403:
-            return _refusal_page(request, exc)
-        return await _staff_receptions_page(request, values=values, errors={exc.field: _message(exc)},
+            raise
+        return await _staff_receptions_page(request, values=values, errors={exc.field: exc.translated()},
                                             status_code=400)
     flash(request, _("%(count)s receptions are published.", count=len(ids)), "success")
     return see_other("/appeals/receptions/staff")
@@ -757,10 +733,7 @@ async def publish_receptions(request: Request) -> Response:
 @post("/appeals/receptions/{slot_id:int}/cancel", guards=[signed_in])
 async def cancel_slot(request: Request, slot_id: FromPath[int]) -> Response:
     data = await form_data(request)
-    try:
-        told = await receptions.cancel_slot(current_user(request), slot_id, text(data, "reason", 1000))
-    except AppealError as exc:
-        return _refusal_page(request, exc)
+    told = await receptions.cancel_slot(current_user(request), slot_id, text(data, "reason", 1000))
     flash(request, _("The reception is cancelled; %(count)s booked people are told.", count=told), "success")
     return see_other("/appeals/receptions/staff")
 
@@ -791,8 +764,6 @@ def _appeal_fields(data: dict) -> dict:
 
 @post("/appeals/receptions/bookings/{booking_id:int}/outcome", guards=[signed_in])
 async def outcome(request: Request, state: State, booking_id: FromPath[int]) -> Response:
-    from modules.appeals.tables import ReceptionBooking
-
     booking = await ReceptionBooking.select(ReceptionBooking.slot).where(
         ReceptionBooking.id == (services.db_id(booking_id) or -1)).first()
     if booking is None:
@@ -802,10 +773,10 @@ async def outcome(request: Request, state: State, booking_id: FromPath[int]) -> 
         appeal_id = await receptions.record_outcome(state.settings, current_user(request), booking_id,
                                                     text(data, "outcome", 20), text(data, "note", 2000),
                                                     _appeal_fields(data))
-    except AppealError as exc:
+    except RuleError as exc:
         if exc.status_code in (403, 404):
-            return _refusal_page(request, exc)
-        return await _visitors_page(request, booking["slot"], errors={f"booking-{booking_id}": _message(exc)},
+            raise
+        return await _visitors_page(request, booking["slot"], errors={f"booking-{booking_id}": exc.translated()},
                                     values={f"booking-{booking_id}": {k: text(data, k, 10_000) for k in data}},
                                     status_code=exc.status_code)
     await _outcome_flash(request, appeal_id)
@@ -829,10 +800,10 @@ async def walk_in(request: Request, state: State, slot_id: FromPath[int]) -> Res
             state.settings, current_user(request), slot_id, visitor_name=text(data, "visitor_name", 300),
             question=text(data, "question", 2000), outcome=text(data, "outcome", 20), note=text(data, "note", 2000),
             appeal=_appeal_fields(data))
-    except AppealError as exc:
+    except RuleError as exc:
         if exc.status_code in (403, 404):
-            return _refusal_page(request, exc)
-        return await _visitors_page(request, slot_id, errors={"walk_in": _message(exc)},
+            raise
+        return await _visitors_page(request, slot_id, errors={"walk_in": exc.translated()},
                                     values={"walk_in": {k: text(data, k, 10_000) for k in data}},
                                     status_code=exc.status_code)
     await _outcome_flash(request, appeal_id)

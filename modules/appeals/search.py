@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from modules.appeals.tables import Appeal
+from search.documents import Document
 
 APPEAL_LEVEL = "dialogue"  # DOMAIN.md §1: either side may start it; an exchange that ends in an answer
 BATCH = 500
@@ -30,8 +31,6 @@ async def public_appeal_row(appeal_id: int) -> dict | None:
 
 
 def appeal_document(row: dict):
-    from search.documents import Document
-
     body = row["public_body"]
     if row["public_answer"]:
         body = f"{body}\n\n{row['public_answer']}"

@@ -19,9 +19,9 @@ DOMAIN.md §5 "Answering citizens" and seed 004 "SMART-appeals":
   personal data first (:func:`publish`), and only that redacted text reaches the search index;
 * the "pain points" analysis (:func:`analysis`) and the e-Otinish export (:func:`eotinish_export`).
 
-Every mutating function runs in one write transaction. Refusals raise :class:`AppealError`
-(bad input, 400), :class:`AppealDenied` (403) or :class:`AppealNotFound` (404) carrying an
-English msgid the caller translates.
+Every mutating function runs in one write transaction. Refusals raise the core's
+:mod:`civic.rules` (``RuleError`` 400, ``Denied`` 403, ``NotFound`` 404, ``TooMany`` 429)
+carrying an English msgid; the app's one handler renders them.
 """
 
 from __future__ import annotations
@@ -38,15 +38,31 @@ from pathlib import Path
 from civic import uploads
 from civic.accounts.services import audit, over_rate_limit
 from civic.accounts.tables import Membership, Role
-from civic.db import MAX_ROW_ID, subject_row_id, write_transaction
-from civic.i18n.runtime import N_
-from civic.notify.services import notify
+from civic.clock import almaty_today, now_utc
+from civic.db import MAX_ROW_ID, subject_row_id
+from civic.i18n.runtime import N_, localized
+from civic.notify.services import tell
+from civic.permissions import (
+    MAX_DEPTH,
+    Action,
+    holds_role,
+    is_active,
+    may,
+    organisation_chain,
+    organisations_where,
+)
 from civic.responses import services as responses
-from civic.responses.services import ResponseRuleError
 from civic.responses.tables import OfficialResponse, ResponseEvent, ResponseState
-from civic.runtime import current_engine
+from civic.rules import Denied, NotFound, RuleError, TooMany
+from civic.runtime import current_engine, transaction
 from civic.settings import Settings
 from civic.territory.tables import Organisation, OrganisationKind, Territory
+from civic.text import detect_language
+from search.outbox import record_changed
+from search.service import SimilarParams, run_similar
+from search.text import stem, terms
+
+from modules.appeals.search import appeal_document, public_appeal_row
 from modules.appeals.tables import (
     Appeal,
     AppealAttachment,
@@ -134,6 +150,10 @@ SIMILAR_TITLE = 0.6  # "the same appeal": title words shared (Jaccard), or …
 SIMILAR_TEXT = 0.5  # … words of title and text shared
 ATTACHMENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
 STAFF_ROLES = (Role.OFFICIAL, Role.ADMINISTRATOR)
+#: Handling a body's appeals (answering, forwarding, joining, receptions): its officials and
+#: administrators, or those of a body above it, and site administrators (civic.permissions; the
+#: same rule as ``civic.responses.ACT``).
+HANDLE = Action("appeals.handle", roles=STAFF_ROLES)
 EXPORT_FORMAT = "ashyq.appeal.eotinish/1"
 
 NUMBER_RE = re.compile(r"^[A-Z]{2,8}-\d{4}-\d{6,9}$")
@@ -147,47 +167,15 @@ PREFIXES = {
 }
 DEFAULT_PREFIX = "KZ"
 
-KAZAKH_LETTERS = re.compile(r"[әғқңөұүһіӘҒҚҢӨҰҮҺІ]")
-CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 PHONE_RE = re.compile(r"(?<!\d)(\+?[78])[\s(.-]*\d{3}[\s).-]*\d{3}[\s.-]*\d{2}[\s.-]*\d{2}(?!\d)")
 IIN_RE = re.compile(r"(?<!\d)\d{12}(?!\d)")
 REDACTED = "[…]"
 
 
-class AppealError(Exception):
-    """A rule refused the action (bad input: 400). ``msgid`` is English and translatable;
-    ``params`` fill its %(name)s placeholders; ``field`` names the form field."""
-
-    status_code = 400
-
-    def __init__(self, msgid: str, field: str = "__all__", **params) -> None:
-        self.msgid = msgid
-        self.field = field
-        self.params = params
-        super().__init__(msgid % params if params else msgid)
-
-    def translated(self, language: str | None = None) -> str:
-        from civic.i18n.runtime import current_language, translator
-
-        text = translator(language or current_language()).gettext(self.msgid)
-        return text % self.params if self.params else text
-
-
-class AppealDenied(AppealError):
-    status_code = 403
-
-
-class AppealNotFound(AppealError):
-    status_code = 404
-
-
-class AppealRateLimited(AppealError):
-    status_code = 429
-
-
-class RefilingBlocked(AppealError):
-    """The same person filed the same appeal less than 15 days ago: ``existing`` is its number."""
+class RefilingBlocked(RuleError):
+    """The same person filed the same appeal less than 15 days ago: ``existing`` is its number
+    (also in ``extra``, which the API answer carries)."""
 
     status_code = 409
 
@@ -196,6 +184,7 @@ class RefilingBlocked(AppealError):
                             "again %(days)s days after the first one; follow your appeal instead."),
                          "__all__", number=existing, day=filed_on.isoformat(), days=REFILING_DAYS)
         self.existing = existing
+        self.extra = {"existing": existing}
 
 
 @dataclass
@@ -212,28 +201,10 @@ def db_id(value) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID else None
 
 
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def almaty_today() -> date:
-    return responses.almaty_today()
-
-
 # --------------------------------------------------------------------------- small helpers
 
 
-def detect_language(text: str) -> str:
-    if KAZAKH_LETTERS.search(text):
-        return "kk"
-    if CYRILLIC.search(text):
-        return "ru"
-    return "en"
-
-
 def _significant(text: str) -> set[str]:
-    from search.text import stem, terms
-
     return {stem(t) for t in terms(text) if len(t) >= 3}
 
 
@@ -261,18 +232,18 @@ def sniff_attachment(data: bytes) -> str | None:
 def check_attachments(files: list[Upload]) -> list[tuple[Upload, str]]:
     files = [u for u in files if u.data or u.filename]
     if len(files) > MAX_ATTACHMENTS:
-        raise AppealError(N_("Attach at most %(count)s files."), "attachments", count=MAX_ATTACHMENTS)
+        raise RuleError(N_("Attach at most %(count)s files."), "attachments", count=MAX_ATTACHMENTS)
     checked = []
     for upload in files:
         name = uploads.safe_name(upload.filename)
         if not upload.data:
-            raise AppealError(N_("The file %(name)s is empty."), "attachments", name=name)
+            raise RuleError(N_("The file %(name)s is empty."), "attachments", name=name)
         if len(upload.data) > MAX_ATTACHMENT_BYTES:
-            raise AppealError(N_("The file %(name)s is larger than %(size)s MB."), "attachments", name=name,
+            raise RuleError(N_("The file %(name)s is larger than %(size)s MB."), "attachments", name=name,
                               size=MAX_ATTACHMENT_BYTES // (1024 * 1024))
         content_type = sniff_attachment(upload.data)
         if content_type is None:
-            raise AppealError(N_("The file %(name)s is not a PDF, JPEG or PNG file."), "attachments", name=name)
+            raise RuleError(N_("The file %(name)s is not a PDF, JPEG or PNG file."), "attachments", name=name)
         checked.append((upload, content_type))
     return checked
 
@@ -432,33 +403,32 @@ async def route_for(category: str, territory_id: int) -> int | None:
 
 async def staff_organisations(user: dict | None) -> list[int] | None:
     """The bodies whose appeals this person handles: where they are an official or
-    administrator, and the bodies directly below those (a city akimat's departments, as
-    ``civic.responses.may_act`` allows). None means every body (platform administrators)."""
-    if user is None:
+    administrator, and every body below those (a city akimat's departments, as
+    :data:`HANDLE` allows). None means every body (platform administrators)."""
+    if not is_active(user):
         return []
     if user.get("is_admin"):
         return None
-    rows = await Membership.select(Membership.organisation).where(
-        (Membership.user == user["id"]) & Membership.role.is_in(list(STAFF_ROLES)))
-    ids = {r["organisation"] for r in rows}
-    if ids:
-        children = await Organisation.select(Organisation.id).where(Organisation.parent.is_in(sorted(ids)))
-        ids |= {c["id"] for c in children}
+    ids = set(await organisations_where(user, STAFF_ROLES))
+    frontier = sorted(ids)
+    for _ in range(MAX_DEPTH):
+        if not frontier:
+            break
+        children = {c["id"] for c in await Organisation.select(Organisation.id).where(
+            Organisation.parent.is_in(frontier))} - ids
+        ids |= children
+        frontier = sorted(children)
     return sorted(ids)
 
 
 async def is_staff(user: dict | None) -> bool:
-    if user is None:
-        return False
-    if user.get("is_admin"):
-        return True
-    return await Membership.exists().where(
-        (Membership.user == user["id"]) & Membership.role.is_in(list(STAFF_ROLES)))
+    """An official or administrator of some body (or a site administrator)."""
+    return await holds_role(user, STAFF_ROLES)
 
 
 async def may_handle(user: dict | None, appeal: dict) -> bool:
-    """Staff of the body holding the appeal now (civic.responses decides)."""
-    return bool(user) and await responses.may_act(user["id"], appeal["holder"])
+    """Staff of the body holding the appeal now, or of a body above it (:data:`HANDLE`)."""
+    return await may(user, HANDLE, appeal["holder"])
 
 
 async def participant_organisations(appeal_id: int) -> list[dict]:
@@ -479,7 +449,7 @@ async def contributing_organisations(user: dict | None, appeal: dict) -> list[in
     out = []
     for row in await AppealParticipant.select(AppealParticipant.organisation).where(
             AppealParticipant.appeal == appeal["id"]):
-        if await responses.may_act(user["id"], row["organisation"]):
+        if await may(user, HANDLE, row["organisation"]):
             out.append(row["organisation"])
     return out
 
@@ -563,7 +533,7 @@ async def get_appeal_by_id(appeal_id: int, today: date | None = None) -> dict | 
 async def _appeal_or_error(appeal_id: int) -> dict:
     appeal = await get_appeal_by_id(appeal_id)
     if appeal is None:
-        raise AppealNotFound(N_("There is no appeal with this number."))
+        raise NotFound(N_("There is no appeal with this number."))
     return appeal
 
 
@@ -626,15 +596,15 @@ async def timeline(appeal: dict, include_private: bool = False) -> list[dict]:
 def _clean_text(value: str, bounds: tuple[int, int], field: str, msgid: str) -> str:
     value = (value or "").strip()
     if not bounds[0] <= len(value) <= bounds[1]:
-        raise AppealError(msgid, field, low=bounds[0], high=bounds[1])
+        raise RuleError(msgid, field, low=bounds[0], high=bounds[1])
     return value
 
 
 def _clean_fields(kind: str, category: str, title: str, body: str) -> tuple[str, str, str, str]:
     if kind not in KINDS:
-        raise AppealError(N_("Choose whether this is a request, a complaint or a proposal."), "kind")
+        raise RuleError(N_("Choose whether this is a request, a complaint or a proposal."), "kind")
     if category not in CATEGORIES:
-        raise AppealError(N_("Choose a category from the list."), "category")
+        raise RuleError(N_("Choose a category from the list."), "category")
     title = " ".join((title or "").split())
     title = _clean_text(title, TITLE_LENGTH, "title", N_("Write a subject of %(low)s to %(high)s characters."))
     body = _clean_text(body, BODY_LENGTH, "body", N_("Describe the problem in %(low)s to %(high)s characters."))
@@ -675,50 +645,49 @@ async def file_appeal(settings: Settings, citizen: dict | None, *, kind: str, ca
     today = today or almaty_today()
     now = now or now_utc()
     if channel not in CHANNELS:
-        raise AppealError(N_("Choose how the appeal arrived."), "channel")
+        raise RuleError(N_("Choose how the appeal arrived."), "channel")
     if registered_by is None:
         if channel not in ("online", "api"):
-            raise AppealError(N_("Choose how the appeal arrived."), "channel")
+            raise RuleError(N_("Choose how the appeal arrived."), "channel")
         if citizen is None:
-            raise AppealDenied(N_("Sign in to file an appeal."))
+            raise Denied(N_("Sign in to file an appeal."))
         if citizen.get("verification", 0) < 1:
-            raise AppealDenied(N_("Confirm your e-mail address before filing an appeal."))
+            raise Denied(N_("Confirm your e-mail address before filing an appeal."))
     else:
         if channel not in STAFF_CHANNELS:
-            raise AppealError(N_("Choose how the appeal arrived."), "channel")
+            raise RuleError(N_("Choose how the appeal arrived."), "channel")
         if not await is_staff(registered_by):
-            raise AppealDenied(N_("Only officials register appeals that came by phone, letter or to a reception."))
+            raise Denied(N_("Only officials register appeals that came by phone, letter or to a reception."))
     kind, category, title, body = _clean_fields(kind, category, title, body)
     applicant_name = " ".join((applicant_name or "").split())[:200]
     applicant_contact = " ".join((applicant_contact or "").split())[:200]
     if citizen is None and not applicant_name:
-        raise AppealError(N_("Write the applicant's name."), "applicant_name")
+        raise RuleError(N_("Write the applicant's name."), "applicant_name")
     territory_id = db_id(territory_id)
     if territory_id is None or not await Territory.exists().where(Territory.id == territory_id):
-        raise AppealError(N_("Choose the district or settlement the appeal is about."), "territory")
+        raise RuleError(N_("Choose the district or settlement the appeal is about."), "territory")
     territory = await Territory.select(Territory.path).where(Territory.id == territory_id).first()
     if organisation_id is not None:
         if db_id(organisation_id) is None or not await Organisation.exists().where(Organisation.id == organisation_id):
-            raise AppealError(N_("Choose the body from the list."), "organisation")
+            raise RuleError(N_("Choose the body from the list."), "organisation")
     else:
         organisation_id = await route_for(category, territory_id)
         if organisation_id is None:
-            raise AppealError(N_("No body answers for this territory yet. Choose another one."), "territory")
+            raise RuleError(N_("No body answers for this territory yet. Choose another one."), "territory")
     checked = check_attachments(list(attachments))
     if registered_by is None and citizen is not None:
         for bucket, limit, window in ((f"appeals:file:{citizen['id']}", APPEALS_PER_HOUR, timedelta(hours=1)),
                                       (f"appeals:file-day:{citizen['id']}", APPEALS_PER_DAY, timedelta(days=1))):
             if await over_rate_limit(settings, bucket, limit, window):
-                raise AppealRateLimited(N_("You have filed many appeals in a short time. Please wait and try again "
+                raise TooMany(N_("You have filed many appeals in a short time. Please wait and try again "
                                            "later."))
 
     candidate = {"category": category, "territory": territory_id, "title": title, "body": body}
     stored = _store(settings, checked)
-    engine = current_engine()
     try:
-        async with write_transaction(engine):
+        async with transaction():
             if citizen is not None:
-                if getattr(engine, "engine_type", "") == "postgres":
+                if getattr(current_engine(), "engine_type", "") == "postgres":
                     # one filing per person at a time, so two identical ones sent at once are seen
                     await Appeal.raw("SELECT pg_advisory_xact_lock(hashtext({}))", f"appeals:citizen:{citizen['id']}")
                 await _check_refiling(citizen["id"], candidate, today)
@@ -771,26 +740,26 @@ async def join(actor: dict, duplicate_id: int, primary_number: str, today: date 
     gets the same answer at once; an older answer cannot serve it. Appeals joined to the
     duplicate move to the same appeal. Returns the appeal joined to."""
     today = today or almaty_today()
-    async with write_transaction(current_engine()):
+    async with transaction():
         duplicate = await _appeal_or_error(duplicate_id)
         number = normalise_number(primary_number)
         primary = await get_appeal(number) if number else None
         if primary is None:
-            raise AppealError(N_("There is no appeal with this number."), "primary")
+            raise RuleError(N_("There is no appeal with this number."), "primary")
         if primary["duplicate_of"]:  # join to the appeal the others are joined to
             primary = await get_appeal_by_id(primary["duplicate_of"])
         if not await may_handle(actor, duplicate) or not await may_handle(actor, primary):
-            raise AppealDenied(N_("You can join only appeals your body handles."))
+            raise Denied(N_("You can join only appeals your body handles."))
         if primary["id"] == duplicate["id"]:
-            raise AppealError(N_("An appeal cannot be joined to itself."), "primary")
+            raise RuleError(N_("An appeal cannot be joined to itself."), "primary")
         if duplicate["duplicate_of"]:
-            raise AppealError(N_("This appeal is already joined to %(number)s."), "primary",
+            raise RuleError(N_("This appeal is already joined to %(number)s."), "primary",
                               number=duplicate["duplicate_of_number"])
         if duplicate["response_state"] not in ResponseState.OPEN:
-            raise AppealError(N_("This appeal is answered already; only open appeals can be joined."), "primary")
+            raise RuleError(N_("This appeal is answered already; only open appeals can be joined."), "primary")
         primary_answered = primary["response_state"] in (ResponseState.ANSWERED, ResponseState.CLOSED)
         if primary_answered and not answer_still_valid(primary["response_answered_on"], today):
-            raise AppealError(N_("The answer to %(number)s was given more than %(days)s days ago and can no longer "
+            raise RuleError(N_("The answer to %(number)s was given more than %(days)s days ago and can no longer "
                                  "serve other appeals. Answer this one on its own."), "primary",
                               number=primary["number"], days=ANSWER_VALID_DAYS)
         now = now_utc()
@@ -831,14 +800,14 @@ async def _share_answer(appeal_id: int, primary: dict, actor_id: int, today: dat
 
 async def detach(actor: dict, appeal_id: int) -> None:
     """Separate an open appeal from the one it was joined to (it gets its own answer)."""
-    async with write_transaction(current_engine()):
+    async with transaction():
         appeal = await _appeal_or_error(appeal_id)
         if not appeal["duplicate_of"]:
-            raise AppealError(N_("This appeal is not joined to another one."))
+            raise RuleError(N_("This appeal is not joined to another one."))
         if not await may_handle(actor, appeal):
-            raise AppealDenied(N_("You can change only appeals your body handles."))
+            raise Denied(N_("You can change only appeals your body handles."))
         if appeal["response_state"] not in ResponseState.OPEN:
-            raise AppealError(N_("This appeal is answered already; it stays with the answer it got."))
+            raise RuleError(N_("This appeal is answered already; it stays with the answer it got."))
         await Appeal.update({Appeal.duplicate_of: None, Appeal.joined_at: None, Appeal.joined_by: None}).where(
             Appeal.id == appeal_id)
         await _event(appeal_id, "detached", actor=actor["id"], organisation=appeal["holder"],
@@ -863,8 +832,6 @@ async def similar_appeals(backend, appeal: dict, limit: int = 8, today: date | N
     open ones, and answered ones whose answer is still valid (30 days). Only published appeals
     are in the index (their redacted text); this appeal's own text is only the query, never
     indexed. Raises ``SearchUnavailable`` when the engine is down."""
-    from search.service import SimilarParams, run_similar
-
     today = today or almaty_today()
     hits = await run_similar(backend, SimilarParams(text=f"{appeal['title']}\n{appeal['body']}"[:2000],
                                                     module="appeals", limit=20))
@@ -893,36 +860,33 @@ _joint_answer: contextvars.ContextVar[bool] = contextvars.ContextVar("appeals_jo
 
 async def _tell_staff(organisation_id: int, kind: str, title_msgid: str, body_msgid: str, url: str,
                       **params) -> None:
-    from civic.i18n.runtime import localized, translator
-
+    """Tell the officials and administrators of a body, each in their language; ``%(organisation)s``
+    is the body's name."""
     organisation = await Organisation.select(Organisation.name_kk, Organisation.name_ru, Organisation.name_en).where(
         Organisation.id == organisation_id).first() or {}
-    people = await Membership.select(Membership.user, Membership.user.language.as_alias("language")).where(
+    people = await Membership.select(Membership.user).where(
         (Membership.organisation == organisation_id) & Membership.role.is_in(list(STAFF_ROLES)))
-    for person in {p["user"]: p for p in people}.values():
-        language = person["language"] or "kk"
-        t = translator(language)
-        values = {"organisation": localized(organisation, "name", language), **params}
-        await notify(person["user"], kind, t.gettext(title_msgid) % values, t.gettext(body_msgid) % values, url)
+    await tell([p["user"] for p in people], kind, title_msgid, body_msgid, url, organisation_names=organisation,
+               **params)
 
 
 async def add_participant(actor: dict, appeal_id: int, organisation_id: int | None) -> None:
     """Ask another body for its part of one joint answer (seed 004: one answer when several
     bodies are addressed). Its staff are told."""
-    async with write_transaction(current_engine()):
+    async with transaction():
         appeal = await _appeal_or_error(appeal_id)
         if not await may_handle(actor, appeal):
-            raise AppealDenied(N_("Only the body holding the appeal asks other bodies to take part."))
+            raise Denied(N_("Only the body holding the appeal asks other bodies to take part."))
         if appeal["response_state"] not in ResponseState.OPEN:
-            raise AppealError(N_("This appeal is answered already."))
+            raise RuleError(N_("This appeal is answered already."))
         organisation_id = db_id(organisation_id)
         if organisation_id is None or not await Organisation.exists().where(Organisation.id == organisation_id):
-            raise AppealError(N_("Choose the body from the list."), "organisation")
+            raise RuleError(N_("Choose the body from the list."), "organisation")
         if organisation_id == appeal["holder"]:
-            raise AppealError(N_("This body holds the appeal already."), "organisation")
+            raise RuleError(N_("This body holds the appeal already."), "organisation")
         if await AppealParticipant.exists().where((AppealParticipant.appeal == appeal_id)
                                                   & (AppealParticipant.organisation == organisation_id)):
-            raise AppealError(N_("This body takes part already."), "organisation")
+            raise RuleError(N_("This body takes part already."), "organisation")
         await AppealParticipant(appeal=appeal_id, organisation=organisation_id, added_by=actor["id"],
                                 added_at=now_utc()).save()
         await _event(appeal_id, "participant", actor=actor["id"], organisation=organisation_id, public=True)
@@ -934,31 +898,31 @@ async def add_participant(actor: dict, appeal_id: int, organisation_id: int | No
 
 
 async def remove_participant(actor: dict, appeal_id: int, organisation_id: int) -> None:
-    async with write_transaction(current_engine()):
+    async with transaction():
         appeal = await _appeal_or_error(appeal_id)
         if not await may_handle(actor, appeal):
-            raise AppealDenied(N_("Only the body holding the appeal asks other bodies to take part."))
+            raise Denied(N_("Only the body holding the appeal asks other bodies to take part."))
         if appeal["response_state"] not in ResponseState.OPEN:
-            raise AppealError(N_("This appeal is answered already."))
+            raise RuleError(N_("This appeal is answered already."))
         removed = await AppealParticipant.delete().where(
             (AppealParticipant.appeal == appeal_id) & (AppealParticipant.organisation == (db_id(organisation_id) or -1))
         ).returning(AppealParticipant.id)
         if not removed:
-            raise AppealError(N_("This body does not take part."))
+            raise RuleError(N_("This body does not take part."))
         await _event(appeal_id, "participant_removed", actor=actor["id"], organisation=organisation_id, public=True)
 
 
 async def contribute(actor: dict, appeal_id: int, organisation_id: int | None, text: str) -> None:
     """A participant body writes (or corrects) its part until the joint answer is given."""
     text = (text or "").strip()[:20_000]
-    async with write_transaction(current_engine()):
+    async with transaction():
         appeal = await _appeal_or_error(appeal_id)
         if organisation_id is None or organisation_id not in await contributing_organisations(actor, appeal):
-            raise AppealDenied(N_("Only staff of a body taking part write its part."))
+            raise Denied(N_("Only staff of a body taking part write its part."))
         if appeal["response_state"] not in ResponseState.OPEN:
-            raise AppealError(N_("This appeal is answered already."))
+            raise RuleError(N_("This appeal is answered already."))
         if not text:
-            raise AppealError(N_("Write your body's part of the answer."), "contribution")
+            raise RuleError(N_("Write your body's part of the answer."), "contribution")
         await AppealParticipant.update({AppealParticipant.contribution: text,
                                         AppealParticipant.contributed_by: actor["id"],
                                         AppealParticipant.contributed_at: now_utc()}).where(
@@ -969,8 +933,6 @@ async def contribute(actor: dict, appeal_id: int, organisation_id: int | None, t
 def compose_joint_answer(text: str, parts: list[dict], language: str) -> str:
     """The one answer the citizen receives: the holding body's text, then each body's part
     under its name."""
-    from civic.i18n.runtime import localized
-
     pieces = [text.strip()]
     for part in parts:
         pieces.append(f"**{localized(part, 'organisation_name', language)}**\n\n{part['contribution'].strip()}")
@@ -982,28 +944,26 @@ async def answer(actor: dict, appeal_id: int, text: str, today: date | None = No
     its part first, and the citizen receives one joint answer. The answer then goes to every
     open appeal joined to this one (the answer hook)."""
     text = (text or "").strip()
-    async with write_transaction(current_engine()):
+    async with transaction():
         appeal = await _appeal_or_error(appeal_id)
         if not await may_handle(actor, appeal):
-            raise AppealDenied(N_("Only the body holding the appeal answers it."))
+            raise Denied(N_("Only the body holding the appeal answers it."))
         if appeal["response_state"] not in ResponseState.OPEN:
-            raise AppealError(N_("This appeal is answered already."))
+            raise RuleError(N_("This appeal is answered already."))
         if not text:
-            raise AppealError(N_("Write the answer."), "answer")
+            raise RuleError(N_("Write the answer."), "answer")
         parts = await participant_organisations(appeal_id)
         waiting = [p for p in parts if not p["contribution"]]
         if waiting:
-            from civic.i18n.runtime import localized
-
-            raise AppealError(N_("The answer is given jointly: waiting for the part of %(organisation)s."), "answer",
+                    raise RuleError(N_("The answer is given jointly: waiting for the part of %(organisation)s."), "answer",
                               organisation=localized(waiting[0], "organisation_name"))
         if parts:
             text = compose_joint_answer(text, parts, appeal.get("citizen_language") or appeal["lang"] or "kk")
         token = _joint_answer.set(True)
         try:
             await responses.answer(appeal["response"], actor_id=actor["id"], text=text, public=False, today=today)
-        except ResponseRuleError as exc:
-            raise AppealError(exc.msgid, "answer", **exc.params) from None
+        except RuleError as exc:
+            raise RuleError(exc.msgid, "answer", **exc.params) from None
         finally:
             _joint_answer.reset(token)
 
@@ -1019,7 +979,7 @@ async def on_answer(response: OfficialResponse) -> None:
     if appeal is None:
         return
     if not _joint_answer.get() and await AppealParticipant.exists().where(AppealParticipant.appeal == appeal_id):
-        raise ResponseRuleError("This appeal is answered jointly with other bodies: give the answer on the appeal's "
+        raise RuleError("This appeal is answered jointly with other bodies: give the answer on the appeal's "
                                 "page, where their parts are.")
     answered_on = response.answered_on or almaty_today()
     await Appeal.update({Appeal.status: ANSWERED, Appeal.answered_on: answered_on}).where(Appeal.id == appeal_id)
@@ -1041,10 +1001,10 @@ def _names(appeal: dict) -> list[str]:
 
 async def set_consent(citizen: dict, appeal_id: int, consent: bool) -> None:
     """The citizen allows or forbids publication; forbidding withdraws a publication at once."""
-    async with write_transaction(current_engine()):
+    async with transaction():
         appeal = await _appeal_or_error(appeal_id)
         if not appeal["citizen"] or appeal["citizen"] != citizen["id"]:
-            raise AppealDenied(N_("Only the person who filed the appeal decides about publishing it."))
+            raise Denied(N_("Only the person who filed the appeal decides about publishing it."))
         await Appeal.update({Appeal.publish_consent: bool(consent)}).where(Appeal.id == appeal_id)
         await _event(appeal_id, "consent", actor=citizen["id"], note="yes" if consent else "no")
         if not consent and appeal["published_at"] is not None:
@@ -1060,12 +1020,12 @@ async def publish(actor: dict, appeal_id: int, *, public_title: str, public_body
     public_title = " ".join((public_title or "").split())
     public_body = (public_body or "").strip()
     public_answer = (public_answer or "").strip()
-    async with write_transaction(current_engine()):
+    async with transaction():
         appeal = await _appeal_or_error(appeal_id)
         if not await may_handle(actor, appeal):
-            raise AppealDenied(N_("Only the body holding the appeal publishes it."))
+            raise Denied(N_("Only the body holding the appeal publishes it."))
         if not appeal["publish_consent"]:
-            raise AppealError(N_("The citizen has not allowed publishing this appeal."))
+            raise RuleError(N_("The citizen has not allowed publishing this appeal."))
         public_title = _clean_text(public_title, TITLE_LENGTH, "public_title",
                                    N_("Write a subject of %(low)s to %(high)s characters."))
         public_body = _clean_text(public_body, BODY_LENGTH, "public_body",
@@ -1074,7 +1034,7 @@ async def publish(actor: dict, appeal_id: int, *, public_title: str, public_body
                              ("public_answer", public_answer)):
             found = personal_data_found(value, _names(appeal), appeal.get("applicant_contact") or "")
             if found:
-                raise AppealError(N_("This text still contains personal data (%(what)s). Replace it with […] "
+                raise RuleError(N_("This text still contains personal data (%(what)s). Replace it with […] "
                                      "before publishing."), field, what=", ".join(found))
         now = now_utc()
         await Appeal.update({Appeal.public_title: public_title, Appeal.public_body: public_body,
@@ -1086,12 +1046,12 @@ async def publish(actor: dict, appeal_id: int, *, public_title: str, public_body
 
 
 async def unpublish(actor: dict, appeal_id: int) -> None:
-    async with write_transaction(current_engine()):
+    async with transaction():
         appeal = await _appeal_or_error(appeal_id)
         if not await may_handle(actor, appeal):
-            raise AppealDenied(N_("Only the body holding the appeal publishes it."))
+            raise Denied(N_("Only the body holding the appeal publishes it."))
         if appeal["published_at"] is None:
-            raise AppealError(N_("This appeal is not published."))
+            raise RuleError(N_("This appeal is not published."))
         await Appeal.update({Appeal.published_at: None, Appeal.published_by: None}).where(Appeal.id == appeal_id)
         await _event(appeal_id, "unpublished", actor=actor["id"], organisation=appeal["holder"], public=True)
         await reindex(appeal_id)
@@ -1110,9 +1070,6 @@ async def on_forward(response: OfficialResponse) -> None:
 async def reindex(appeal_id: int) -> None:
     """Queue the appeal's search document (or its removal) in the outbox, inside the caller's
     transaction."""
-    from modules.appeals.search import appeal_document, public_appeal_row
-    from search.outbox import record_changed
-
     row = await public_appeal_row(appeal_id)
     await record_changed(f"appeals:{appeal_id}", appeal_document(row) if row else None)
 
@@ -1128,12 +1085,12 @@ async def recently_published(limit: int = 10) -> list[dict]:
 
 async def set_eotinish_number(actor: dict, appeal_id: int, value: str) -> None:
     value = (value or "").strip()
-    async with write_transaction(current_engine()):
+    async with transaction():
         appeal = await _appeal_or_error(appeal_id)
         if not await may_handle(actor, appeal):
-            raise AppealDenied(N_("Only the body holding the appeal registers it in e-Otinish."))
+            raise Denied(N_("Only the body holding the appeal registers it in e-Otinish."))
         if not EOTINISH_RE.match(value):
-            raise AppealError(N_("Enter the number e-Otinish gave: 4 to 40 letters, digits, dashes or slashes."),
+            raise RuleError(N_("Enter the number e-Otinish gave: 4 to 40 letters, digits, dashes or slashes."),
                               "eotinish_number")
         await Appeal.update({Appeal.eotinish_number: value, Appeal.eotinish_registered_at: now_utc()}).where(
             Appeal.id == appeal_id)
@@ -1226,12 +1183,13 @@ async def staff_list(user: dict, *, status: str | None = OPEN, category: str | N
 # --------------------------------------------------------------------------- routing rules
 
 
+#: Setting routing rules: administrators of a body (for its territory and the bodies below it),
+#: and platform administrators.
+ROUTE = Action("appeals.route", roles=(Role.ADMINISTRATOR,))
+
+
 async def may_manage_routing(user: dict | None) -> bool:
-    if user is None:
-        return False
-    if user.get("is_admin"):
-        return True
-    return await Membership.exists().where((Membership.user == user["id"]) & (Membership.role == Role.ADMINISTRATOR))
+    return await may(user, ROUTE)
 
 
 async def routing_rules() -> list[dict]:
@@ -1249,27 +1207,26 @@ async def routing_rules() -> list[dict]:
 
 async def set_routing_rule(actor: dict, *, category: str, territory_id: int | None, organisation_id: int | None) -> None:
     """Appeals of ``category`` from the territory (and below it) go to the organisation.
-    Platform administrators set rules anywhere; administrators of an akimat within its
-    territory and to bodies it heads or itself."""
+    Platform administrators set rules anywhere; administrators of a body within its territory,
+    to the body itself or a body below it (:data:`ROUTE`)."""
     if category not in CATEGORIES:
-        raise AppealError(N_("Choose a category from the list."), "category")
+        raise RuleError(N_("Choose a category from the list."), "category")
     territory_id, organisation_id = db_id(territory_id), db_id(organisation_id)
     if territory_id is None or not await Territory.exists().where(Territory.id == territory_id):
-        raise AppealError(N_("Choose the district or settlement the appeal is about."), "territory")
+        raise RuleError(N_("Choose the district or settlement the appeal is about."), "territory")
     if organisation_id is None or not await Organisation.exists().where(Organisation.id == organisation_id):
-        raise AppealError(N_("Choose the body from the list."), "organisation")
+        raise RuleError(N_("Choose the body from the list."), "organisation")
+    if not await may(actor, ROUTE, organisation_id):
+        raise Denied(N_("You can route appeals only within the territory and bodies you administer."))
     if not actor.get("is_admin"):
-        administered = await Membership.select(Membership.organisation,
-                                               Membership.organisation.territory.path.as_alias("path")).where(
-            (Membership.user == actor["id"]) & (Membership.role == Role.ADMINISTRATOR))
+        # the body it heads (or one above it) must serve the territory the rule is about
+        administered = await Membership.select(Membership.organisation.territory.path.as_alias("path")).where(
+            (Membership.user == actor["id"]) & (Membership.role == Role.ADMINISTRATOR)
+            & Membership.organisation.is_in(await organisation_chain(organisation_id)))
         territory = await Territory.select(Territory.path).where(Territory.id == territory_id).first()
-        target = await Organisation.select(Organisation.id, Organisation.parent).where(
-            Organisation.id == organisation_id).first()
-        allowed = any(territory["path"].startswith(a["path"]) and a["organisation"] in (target["id"], target["parent"])
-                      for a in administered)
-        if not allowed:
-            raise AppealDenied(N_("You can route appeals only within the territory and bodies you administer."))
-    async with write_transaction(current_engine()):
+        if not any(a["path"] and territory["path"].startswith(a["path"]) for a in administered):
+            raise Denied(N_("You can route appeals only within the territory and bodies you administer."))
+    async with transaction():
         await RoutingRule.insert(RoutingRule(category=category, territory=territory_id, organisation=organisation_id,
                                              updated_by=actor["id"], updated_at=now_utc())).on_conflict(
             target=(RoutingRule.category, RoutingRule.territory), action="DO UPDATE",

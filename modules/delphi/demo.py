@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 
 from civic.accounts.passwords import hash_password
 from civic.accounts.tables import Membership, Role, User
-from civic.db import write_transaction
+from civic.clock import now_utc
 from civic.demo import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD, load_core_demo
 from civic.notify.tables import NotificationPreference, OutgoingMail
-from civic.runtime import current_engine
+from civic.runtime import transaction
 from civic.settings import Settings
 from civic.territory.tables import Organisation
 from modules.delphi import services
@@ -48,7 +48,7 @@ async def _people(settings: Settings, organisations: dict[str, int]) -> tuple[di
     emails = [expert_email(n) for n in range(1, 21)] + [ORGANISER_EMAIL]
     have = {r["email"]: r["id"] for r in await User.select(User.id, User.email).where(User.email.is_in(emails))}
     password_hash = None
-    async with write_transaction(current_engine()):
+    async with transaction():
         for n, (name, _) in enumerate(EXPERT_NAMES, start=1):
             if expert_email(n) not in have:
                 password_hash = password_hash or hash_password(DEMO_PASSWORD, settings.password_hash_profile)
@@ -89,7 +89,7 @@ async def _answer(settings: Settings, study: dict, round_row: dict, expert: dict
     """Write an expert's answers of a (possibly past) round straight into their pseudonymous rows."""
     items = {i["code"]: i for i in await services.items_of(round_row["id"])}
     pseudonym = await services.pseudonym_of(settings, study["id"], expert["id"])
-    async with write_transaction(current_engine()):
+    async with transaction():
         for code, (value, justification) in given.items():
             item = items.get(code)
             if item is None:
@@ -146,7 +146,7 @@ def _reason(rng: random.Random, value: float, truth: float, spread: float) -> st
 async def _kindergarten(settings: Settings, organiser: dict, experts: list[dict], organisations: dict,
                         progress: Callable[[str], None]) -> None:
     rng = random.Random(2030)
-    start = services.now_utc() - timedelta(days=120)
+    start = now_utc() - timedelta(days=120)
     study = await services.create_study(
         organiser, organisation_id=organisations["aral-akimat"], title=KINDERGARTEN, lang="ru", kind="classic",
         horizon_year=None, planned_rounds=3,
@@ -214,7 +214,7 @@ async def _kindergarten(settings: Settings, organiser: dict, experts: list[dict]
 async def _forest(settings: Settings, organiser: dict, experts: list[dict], organisations: dict,
                   progress: Callable[[str], None]) -> None:
     rng = random.Random(2055)
-    now = services.now_utc()
+    now = now_utc()
     start = now - timedelta(days=40)
     study = await services.create_study(
         organiser, organisation_id=organisations["kyzylorda-akimat"], title=FOREST, lang="ru", kind="foresight",

@@ -20,12 +20,12 @@ from litestar.params import FromPath
 
 from civic.accounts.guards import current_user, signed_in
 from civic.i18n.runtime import N_, gettext as _
+from civic.rules import Denied, NotFound, RuleError
 from civic.web.flash import flash
 from civic.web.forms import form_data, integer, text
 from civic.web.pages import page, see_other
 from modules.delphi import services
 from modules.delphi import statistics as st
-from modules.delphi.services import DelphiError
 
 STUDY_FIELDS = ("organisation", "title", "purpose", "kind", "horizon_year", "planned_rounds", "consensus_rule",
                 "iqr_bound", "band_share", "stability_bound", "divergence_rounds", "lang")
@@ -42,18 +42,6 @@ def labels() -> dict:
         "consensus": {k: _(v) for k, v in services.CONSENSUS_STATES.items()},
         "rule": {k: _(v) for k, v in services.RULES.items()},
     }
-
-
-def _message(exc: DelphiError) -> str:
-    return _(exc.msgid, **exc.params)
-
-
-def _refusal(request: Request, exc: DelphiError) -> Response:
-    if isinstance(exc, services.DelphiNotFound):
-        raise NotFoundException()
-    title = _("Access denied") if exc.status_code == 403 else _("This could not be done")
-    return page(request, "core/error.html", {"title": title, "message": _message(exc),
-                                             "status_code": exc.status_code}, status_code=exc.status_code)
 
 
 def _settings(request: Request):
@@ -102,8 +90,8 @@ async def study_list(request: Request) -> Response:
 async def _form_page(request: Request, values: dict, errors: dict, status_code: int = 200) -> Response:
     organisations = await services.organisations_for_studies(current_user(request))
     if not organisations:
-        return _refusal(request, services.DelphiDenied(
-            N_("Only an organiser of a working group may start a Delphi study.")))
+        raise Denied(
+            N_("Only an organiser of a working group may start a Delphi study."))
     return page(request, "delphi/form.html", {**_common(), "values": values, "errors": errors,
                                               "organisations": organisations}, status_code=status_code)
 
@@ -128,10 +116,10 @@ async def create(request: Request) -> Response:
             planned_rounds=values["planned_rounds"], lang=values["lang"], consensus_rule=values["consensus_rule"],
             iqr_bound=values["iqr_bound"], band_share=values["band_share"], stability_bound=values["stability_bound"],
             divergence_rounds=values["divergence_rounds"], justification_required=values["justification_required"])
-    except DelphiError as exc:
+    except RuleError as exc:
         if exc.status_code == 403 and exc.field != "organisation":
-            return _refusal(request, exc)
-        return await _form_page(request, values, {exc.field: _message(exc)}, status_code=400)
+            raise
+        return await _form_page(request, values, {exc.field: exc.translated()}, status_code=400)
     flash(request, _("The study is created. Invite the panel and write the questions of round 1."), "success")
     return see_other(f"/delphi/{study['key']}")
 
@@ -184,10 +172,10 @@ async def _organiser_action(request: Request, key: str, action, success: str, an
     study, access = await _study(request, key)
     try:
         result = await action(study)
-    except DelphiError as exc:
+    except RuleError as exc:
         if exc.status_code == 403:
-            return _refusal(request, exc)
-        return await _study_page(request, study, access, errors={exc.field: _message(exc)}, values=values,
+            raise
+        return await _study_page(request, study, access, errors={exc.field: exc.translated()}, values=values,
                                  status_code=400)
     flash(request, _(success), "success")
     if isinstance(result, dict) and result.get("warning"):
@@ -323,11 +311,11 @@ async def respond(request: Request, token: FromPath[str]) -> Response:
             "error": _("Choose to accept or to decline.")}, status_code=400)
     try:
         study = await services.respond(_settings(request), current_user(request), token, decision == "accept")
-    except DelphiError as exc:
-        if isinstance(exc, services.DelphiNotFound):
-            raise NotFoundException() from None
+    except RuleError as exc:
+        if isinstance(exc, NotFound):
+            raise
         return page(request, "delphi/invitation.html", {
-            **_common(), **found, "token": token, "user": current_user(request), "error": _message(exc)},
+            **_common(), **found, "token": token, "user": current_user(request), "error": exc.translated()},
             status_code=exc.status_code)
     if decision == "accept":
         flash(request, _("Thank you! You are on the panel. Your answers are stored under a pseudonym."), "success")
@@ -341,10 +329,7 @@ async def respond(request: Request, token: FromPath[str]) -> Response:
 
 async def _round_page(request: Request, study: dict, access: dict, *, errors: dict | None = None,
                       typed: dict | None = None, status_code: int = 200) -> Response:
-    try:
-        view = await services.expert_round(_settings(request), current_user(request), study)
-    except DelphiError as exc:
-        return _refusal(request, exc)
+    view = await services.expert_round(_settings(request), current_user(request), study)
     return page(request, "delphi/round.html", {**_common(), "study": study, **view, "errors": errors or {},
                                                "typed": typed}, status_code=status_code)
 
@@ -365,8 +350,6 @@ async def save_round(request: Request, key: FromPath[str]) -> Response:
     except services.AnswerErrors as exc:
         errors = {name: _(msgid, **params) for name, (msgid, params) in exc.errors.items()}
         return await _round_page(request, study, access, errors=errors, typed=data, status_code=400)
-    except DelphiError as exc:
-        return _refusal(request, exc)
     if submit:
         flash(request, _("Your answers are sent. You can change them until the round closes."), "success")
     else:
@@ -388,8 +371,8 @@ async def _results_context(request: Request, study: dict, access: dict) -> dict:
 async def results_page(request: Request, key: FromPath[str]) -> Response:
     study, access = await _study(request, key)
     if not access["results"]:
-        return _refusal(request, services.DelphiDenied(
-            N_("The results are shown to the panel when the study is finished, and to everyone once published.")))
+        raise Denied(
+            N_("The results are shown to the panel when the study is finished, and to everyone once published."))
     return page(request, "delphi/results.html", await _results_context(request, study, access))
 
 
@@ -397,8 +380,8 @@ async def results_page(request: Request, key: FromPath[str]) -> Response:
 async def report_page(request: Request, key: FromPath[str]) -> Response:
     study, access = await _study(request, key)
     if not access["results"]:
-        return _refusal(request, services.DelphiDenied(
-            N_("The results are shown to the panel when the study is finished, and to everyone once published.")))
+        raise Denied(
+            N_("The results are shown to the panel when the study is finished, and to everyone once published."))
     return page(request, "delphi/report.html", await _results_context(request, study, access))
 
 
@@ -406,8 +389,8 @@ async def report_page(request: Request, key: FromPath[str]) -> Response:
 async def results_csv(request: Request, key: FromPath[str]) -> Response:
     study, access = await _study(request, key)
     if not access["answers"]:
-        return _refusal(request, services.DelphiDenied(
-            N_("The anonymised answers are for the study's organisers and, once it is finished, its panel.")))
+        raise Denied(
+            N_("The anonymised answers are for the study's organisers and, once it is finished, its panel."))
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["round", "question", "type", "expert", "answer", "justification"])

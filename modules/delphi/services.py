@@ -15,8 +15,8 @@ Sources, cited on the functions that implement them:
   ``tables``), organisers see response rates only, statistics are withheld below 3 answers.
 
 Every mutating function runs in one write transaction: it happens completely or not at all.
-Refusals raise :class:`DelphiError` (bad input, 400), :class:`DelphiDenied` (403) or
-:class:`DelphiNotFound` (404), each carrying an English msgid that the caller translates.
+Refusals raise the core's :mod:`civic.rules` (``RuleError`` 400, ``Denied`` 403, ``NotFound``
+404), each carrying an English msgid; the app's one handler renders them.
 Answering an expert's round is never written to the audit log, and answers carry no
 timestamps.
 """
@@ -31,12 +31,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 from civic.accounts.services import audit, normalise_email
-from civic.accounts.tables import Membership, Role, User
-from civic.db import write_transaction
-from civic.i18n.runtime import N_
-from civic.notify.services import notify, queue_mail
-from civic.runtime import current_engine
-from civic.settings import Settings
+from civic.accounts.tables import Role, User
+from civic.clock import now_utc
+from civic.i18n.runtime import N_, translator
+from civic.notify.services import queue_mail, tell
+from civic.permissions import Action, is_active, may, organisations_where
+from civic.rules import Denied, NotFound, RuleError
+from civic.runtime import transaction
+from civic.settings import Settings, load_settings
 from civic.territory.tables import Organisation
 from modules.delphi import statistics as st
 from modules.delphi.tables import Answer, Item, Panelist, Pseudonym, Question, Round, RoundResponse, Study
@@ -74,6 +76,7 @@ CONSENSUS_STATES = {
 RULES = {"iqr": N_("Interquartile range at most a bound"), "band": N_("A share of answers near the median")}
 
 ORGANISER_ROLES = (Role.ORGANISER, Role.ADMINISTRATOR)
+STUDY_TOPIC = "delphi.study"  # the notification kind of every message about a study
 MIN_PANEL = 3  # a round opens only with at least this many accepted experts
 REMIND_BEFORE = timedelta(days=2)
 TITLE_LENGTH = (5, 200)
@@ -82,36 +85,12 @@ JUSTIFICATION_LENGTH = 4000
 MAX_OPTIONS = 12
 
 
-class DelphiError(Exception):
-    """A rule refused the action (bad input: 400). ``msgid`` is English and translatable."""
-
-    status_code = 400
-
-    def __init__(self, msgid: str, field: str = "__all__", **params) -> None:
-        self.msgid = msgid
-        self.field = field
-        self.params = params
-        super().__init__(msgid % params if params else msgid)
-
-
-class DelphiDenied(DelphiError):
-    status_code = 403
-
-
-class DelphiNotFound(DelphiError):
-    status_code = 404
-
-
-class AnswerErrors(DelphiError):
+class AnswerErrors(RuleError):
     """Several answers of a round were refused: {field name: (msgid, params)}."""
 
     def __init__(self, errors: dict[str, tuple[str, dict]]) -> None:
         self.errors = errors
         super().__init__(N_("Some answers need your attention."))
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def new_key() -> str:
@@ -177,39 +156,26 @@ async def _prepare_round_rows(round_id: int, pseudonym_ids: list[int], item_ids:
 # --------------------------------------------------------------------------- who may do what
 
 
-async def organisation_chain(organisation_id: int | None) -> list[int]:
-    chain: list[int] = []
-    while organisation_id and organisation_id not in chain and len(chain) < 10:
-        chain.append(organisation_id)
-        row = await Organisation.select(Organisation.parent).where(Organisation.id == organisation_id).first()
-        organisation_id = row["parent"] if row else None
-    return chain
+#: Organising a study (panel, questions, rounds, report): organisers and administrators of the
+#: study's organisation or a body above it, and platform administrators (civic.permissions).
+MANAGE = Action("delphi.manage", roles=ORGANISER_ROLES)
 
 
 async def may_manage(user: dict | None, study: dict) -> bool:
     """Organisers (and administrators) of the study's organisation or a body above it, and
     platform administrators."""
-    if not user:
-        return False
-    if user.get("is_admin"):
-        return True
-    chain = await organisation_chain(study["organisation"])
-    return bool(chain) and await Membership.exists().where(
-        (Membership.user == user["id"]) & Membership.organisation.is_in(chain)
-        & Membership.role.is_in(list(ORGANISER_ROLES)))
+    return bool(study.get("organisation")) and await may(user, MANAGE, study["organisation"])
 
 
 async def organisations_for_studies(user: dict | None) -> list[dict]:
     """Where the person may start a study: organisations where they are an organiser or an
     administrator (every organisation for a platform administrator)."""
-    if not user:
+    if not is_active(user):
         return []
     query = Organisation.select(Organisation.id, Organisation.slug, Organisation.name_kk, Organisation.name_ru,
                                 Organisation.name_en)
     if not user.get("is_admin"):
-        rows = await Membership.select(Membership.organisation).where(
-            (Membership.user == user["id"]) & Membership.role.is_in(list(ORGANISER_ROLES)))
-        ids = sorted({r["organisation"] for r in rows})
+        ids = await organisations_where(user, ORGANISER_ROLES)
         if not ids:
             return []
         query = query.where(Organisation.id.is_in(ids))
@@ -250,7 +216,7 @@ async def get_study(key: str) -> dict | None:
 async def _study_by_id(study_id: int) -> dict:
     row = await Study.select(Study.key).where(Study.id == study_id).first()
     if row is None:
-        raise DelphiNotFound(N_("This study does not exist."))
+        raise NotFound(N_("This study does not exist."))
     return await get_study(row["key"])
 
 
@@ -336,7 +302,7 @@ async def response_counts(round_id: int) -> dict:
 def _clean(value: str, length: tuple[int, int], msgid: str, field: str) -> str:
     value = " ".join((value or "").split()) if length[1] <= 200 else (value or "").strip()
     if not length[0] <= len(value) <= length[1]:
-        raise DelphiError(msgid, field, min=length[0], max=length[1])
+        raise RuleError(msgid, field, min=length[0], max=length[1])
     return value
 
 
@@ -347,15 +313,15 @@ def _number(value, msgid: str, field: str, *, low: float | None = None, high: fl
     if value in (None, ""):
         if optional:
             return None
-        raise DelphiError(msgid, field, **message)
+        raise RuleError(msgid, field, **message)
     try:
         number = float(str(value).replace(",", ".").replace("\u00a0", "").replace(" ", ""))
     except ValueError:
-        raise DelphiError(msgid, field, **message) from None
+        raise RuleError(msgid, field, **message) from None
     if number != number or number in (float("inf"), float("-inf")):
-        raise DelphiError(msgid, field, **message)
+        raise RuleError(msgid, field, **message)
     if (low is not None and number < low) or (high is not None and number > high):
-        raise DelphiError(msgid, field, **message)
+        raise RuleError(msgid, field, **message)
     return number
 
 
@@ -368,14 +334,14 @@ async def create_study(user: dict, *, organisation_id: int | None, title: str, p
     today = today or now_utc().date()
     allowed = {o["id"] for o in await organisations_for_studies(user)}
     if organisation_id not in allowed:
-        raise DelphiDenied(N_("Only an organiser of the working group's organisation may start a study there."),
+        raise Denied(N_("Only an organiser of the working group's organisation may start a study there."),
                            "organisation")
     title = _clean(title, TITLE_LENGTH, N_("Give the topic in %(min)s to %(max)s characters."), "title")
     purpose = (purpose or "").strip()
     if not 10 <= len(purpose) <= 5000:
-        raise DelphiError(N_("Say what the study is for in 10 to 5000 characters."), "purpose")
+        raise RuleError(N_("Say what the study is for in 10 to 5000 characters."), "purpose")
     if kind not in STUDY_KINDS:
-        raise DelphiError(N_("Choose a type of study from the list."), "kind")
+        raise RuleError(N_("Choose a type of study from the list."), "kind")
     horizon = None
     if HORIZONS[kind]:
         low, high = HORIZONS[kind]
@@ -383,11 +349,11 @@ async def create_study(user: dict, *, organisation_id: int | None, title: str, p
                           "horizon_year", low=today.year + low, high=today.year + high, optional=False,
                           message={"low": low, "high": high})
         if horizon is None or not float(horizon).is_integer():
-            raise DelphiError(N_("Give the horizon as a year %(low)s to %(high)s years ahead."), "horizon_year",
+            raise RuleError(N_("Give the horizon as a year %(low)s to %(high)s years ahead."), "horizon_year",
                               low=low, high=high)
     rounds = _number(planned_rounds, N_("Plan 2 to 10 rounds."), "planned_rounds", low=2, high=10, optional=False)
     if consensus_rule not in RULES:
-        raise DelphiError(N_("Choose a consensus rule from the list."), "consensus_rule")
+        raise RuleError(N_("Choose a consensus rule from the list."), "consensus_rule")
     iqr = _number(iqr_bound, N_("Give the bound on the interquartile range as a number from 0.1 to 10."),
                   "iqr_bound", low=0.1, high=10, optional=False)
     share = _number(band_share, N_("Give the share of answers as a percentage from 50 to 100."), "band_share",
@@ -398,7 +364,7 @@ async def create_study(user: dict, *, organisation_id: int | None, title: str, p
                          "divergence_rounds", low=2, high=10, optional=False)
     if lang not in ("kk", "ru", "en"):
         lang = "ru"
-    async with write_transaction(current_engine()):
+    async with transaction():
         study = Study(key=new_key(), organisation=organisation_id, created_by=user["id"], title=title,
                       purpose=purpose, kind=kind, horizon_year=int(horizon) if horizon else None,
                       planned_rounds=int(rounds), lang=lang, state="draft", consensus_rule=consensus_rule,
@@ -414,7 +380,7 @@ async def create_study(user: dict, *, organisation_id: int | None, title: str, p
 async def _managed(user: dict, study_id: int) -> dict:
     study = await _study_by_id(study_id)
     if not await may_manage(user, study):
-        raise DelphiDenied(N_("Only the study's organisers may do this."))
+        raise Denied(N_("Only the study's organisers may do this."))
     return study
 
 
@@ -434,17 +400,17 @@ async def invite(settings: Settings, user: dict, study_id: int, email: str, fiel
     opened."""
     study = await _managed(user, study_id)
     if study["state"] == "finished":
-        raise DelphiError(N_("The study is finished: its panel no longer changes."))
+        raise RuleError(N_("The study is finished: its panel no longer changes."))
     email = normalise_email(email or "")
     if "@" not in email or len(email) > 254 or " " in email:
-        raise DelphiError(N_("Enter a valid e-mail address."), "email")
+        raise RuleError(N_("Enter a valid e-mail address."), "email")
     field = " ".join((field or "").split())
     if not 2 <= len(field) <= 200:
-        raise DelphiError(N_("Give the expert's field in 2 to 200 characters."), "field")
+        raise RuleError(N_("Give the expert's field in 2 to 200 characters."), "field")
     token = secrets.token_urlsafe(24)
-    async with write_transaction(current_engine()):
+    async with transaction():
         if await Panelist.exists().where((Panelist.study == study_id) & (Panelist.email == email)):
-            raise DelphiError(N_("This person is already invited."), "email")
+            raise RuleError(N_("This person is already invited."), "email")
         rounds = await rounds_of(study_id)
         opened = [r for r in rounds if r["opened_at"] is not None]
         existing = await User.select(User.id, User.language).where(
@@ -455,12 +421,10 @@ async def invite(settings: Settings, user: dict, study_id: int, email: str, fiel
         await panelist.save()
         link = f"/delphi/invitations/{token}"
         if existing:
-            await _tell([existing["id"]], N_("You are invited to the Delphi study “%(title)s”"),
-                        N_("Your field: %(field)s. Accept or decline the invitation."), link,
-                        title=study["title"], field=field)
+            await tell(existing["id"], STUDY_TOPIC, N_("You are invited to the Delphi study “%(title)s”"),
+                       N_("Your field: %(field)s. Accept or decline the invitation."), link,
+                       title=study["title"], field=field)
         else:
-            from civic.i18n.runtime import translator
-
             t = translator(study["lang"] if study["lang"] in ("kk", "ru", "en") else "kk").gettext
             await queue_mail(email, t("You are invited to the Delphi study “%(title)s”") % {"title": study["title"]},
                              t("You are invited as an expert (%(field)s). Open this link, create an account with "
@@ -489,28 +453,28 @@ async def respond(settings: Settings, user: dict, token: str, accept: bool) -> d
     is open lets the expert answer it at once."""
     found = await invitation(token)
     if found is None:
-        raise DelphiNotFound(N_("This invitation does not exist."))
+        raise NotFound(N_("This invitation does not exist."))
     panelist, study = found["panelist"], found["study"]
     if panelist["user"] not in (None, user["id"]):
-        raise DelphiDenied(N_("This invitation was sent to someone else."))
+        raise Denied(N_("This invitation was sent to someone else."))
     if panelist["user"] is None and normalise_email(user["email"]) != panelist["email"]:
-        raise DelphiDenied(N_("This invitation was sent to another e-mail address. Sign in with the address "
+        raise Denied(N_("This invitation was sent to another e-mail address. Sign in with the address "
                               "the invitation was sent to."))
     if panelist["state"] == "removed":
-        raise DelphiError(N_("The organisers have removed this invitation."))
+        raise RuleError(N_("The organisers have removed this invitation."))
     if study["state"] == "finished":
-        raise DelphiError(N_("The study is finished."))
+        raise RuleError(N_("The study is finished."))
     if panelist["state"] != "invited":
-        raise DelphiError(N_("You have already answered this invitation."))
-    async with write_transaction(current_engine()):
+        raise RuleError(N_("You have already answered this invitation."))
+    async with transaction():
         if await Panelist.exists().where((Panelist.study == study["id"]) & (Panelist.user == user["id"])
                                          & (Panelist.id != panelist["id"])):
-            raise DelphiError(N_("You are already on this study's panel."))
+            raise RuleError(N_("You are already on this study's panel."))
         changed = await Panelist.update({Panelist.user: user["id"], Panelist.state: "accepted" if accept else "declined",
                                          Panelist.responded_at: now_utc()}).where(
             (Panelist.id == panelist["id"]) & (Panelist.state == "invited")).returning(Panelist.id)
         if not changed:
-            raise DelphiError(N_("You have already answered this invitation."))
+            raise RuleError(N_("You have already answered this invitation."))
         # An expert who accepts while a round is open answers from the next round on: a
         # pseudonym created now, alone, would be the newest row and tell a database reader
         # whose it is; at the next opening it is created with the others', in a random order.
@@ -521,7 +485,7 @@ async def remove_panelist(user: dict, study_id: int, panelist_id: int) -> dict:
     """An organiser takes an expert off the panel (their answers stay, pseudonymous).
     Returns {"warning"} when round 1 has already opened."""
     study = await _managed(user, study_id)
-    async with write_transaction(current_engine()):
+    async with transaction():
         rounds = await rounds_of(study_id)
         opened = [r for r in rounds if r["opened_at"] is not None]
         changed = await Panelist.update({Panelist.state: "removed", Panelist.removed_at: now_utc(),
@@ -529,7 +493,7 @@ async def remove_panelist(user: dict, study_id: int, panelist_id: int) -> dict:
                                         ).where((Panelist.id == panelist_id) & (Panelist.study == study_id)
                                                 & (Panelist.state != "removed")).returning(Panelist.id)
         if not changed:
-            raise DelphiError(N_("This expert is not on the panel."))
+            raise RuleError(N_("This expert is not on the panel."))
         await audit(user["id"], "delphi.panel.remove", organisation_id=study["organisation"],
                     subject=f"delphi:{study_id}")
     return {"warning": N_("The panel changed after round 1. A Delphi panel should stay stable; the final report "
@@ -565,7 +529,7 @@ def _parse_options(raw: str) -> list[str]:
 async def _draft_round(study_id: int) -> dict:
     current = await latest_round(study_id)
     if current is None or current["state"] != "draft":
-        raise DelphiError(N_("Questions change only in a round that is still a draft."))
+        raise RuleError(N_("Questions change only in a round that is still a draft."))
     return current
 
 
@@ -576,10 +540,10 @@ async def add_question(user: dict, study_id: int, *, kind: str, text: str, unit:
     ``origin`` says where it came from)."""
     study = await _managed(user, study_id)
     if kind not in QUESTION_KINDS:
-        raise DelphiError(N_("Choose a type of question from the list."), "kind")
+        raise RuleError(N_("Choose a type of question from the list."), "kind")
     text = (text or "").strip()
     if not 5 <= len(text) <= TEXT_LENGTH:
-        raise DelphiError(N_("Write the question in 5 to %(max)s characters."), "text", max=TEXT_LENGTH)
+        raise RuleError(N_("Write the question in 5 to %(max)s characters."), "text", max=TEXT_LENGTH)
     low = high = None
     option_list: list[str] = []
     scale = 9
@@ -587,7 +551,7 @@ async def add_question(user: dict, study_id: int, *, kind: str, text: str, unit:
         low = _number(min_value, N_("The lowest allowed answer must be a number."), "min_value")
         high = _number(max_value, N_("The highest allowed answer must be a number."), "max_value")
         if low is not None and high is not None and low >= high:
-            raise DelphiError(N_("The lowest allowed answer must be below the highest."), "min_value")
+            raise RuleError(N_("The lowest allowed answer must be below the highest."), "min_value")
         if kind == "year":
             low = low if low is not None else float(now_utc().year)
             high = high if high is not None else float(now_utc().year + 50)
@@ -596,19 +560,19 @@ async def add_question(user: dict, study_id: int, *, kind: str, text: str, unit:
     elif kind == "scale":
         scale = int(_number(scale_max, N_("A scale runs from 1 to 5 or from 1 to 9."), "scale_max") or 9)
         if scale not in (5, 9):
-            raise DelphiError(N_("A scale runs from 1 to 5 or from 1 to 9."), "scale_max")
+            raise RuleError(N_("A scale runs from 1 to 5 or from 1 to 9."), "scale_max")
         low, high = 1.0, float(scale)
     elif kind == "ranking":
         option_list = _parse_options(options)
         if not 2 <= len(option_list) <= MAX_OPTIONS or len(set(option_list)) != len(option_list):
-            raise DelphiError(N_("Give 2 to %(max)s different options to rank, one a line."), "options",
+            raise RuleError(N_("Give 2 to %(max)s different options to rank, one a line."), "options",
                               max=MAX_OPTIONS)
     unit_value = " ".join((unit or "").split())[:40]
     tolerance_value = None
     if kind not in ("ranking", "text"):
         tolerance_value = _number(tolerance, N_("The unit of agreement must be a positive number."), "tolerance",
                                   low=1e-9)
-    async with write_transaction(current_engine()):
+    async with transaction():
         current = await _draft_round(study_id)
         position = len(await Question.select(Question.id).where(Question.study == study_id)) + 1
         question = Question(study=study_id, code=f"Q{position}", kind=kind, unit=unit_value, min_value=low,
@@ -628,7 +592,7 @@ async def _draft_item(user: dict, study_id: int, item_id: int) -> tuple[dict, di
     current = await _draft_round(study_id)
     item = await Item.select().where((Item.id == item_id) & (Item.round == current["id"])).first()
     if item is None:
-        raise DelphiError(N_("This question is not in the draft round."))
+        raise RuleError(N_("This question is not in the draft round."))
     return study, item
 
 
@@ -636,29 +600,29 @@ async def reword_item(user: dict, study_id: int, item_id: int, text: str) -> Non
     """Change the wording of a question for the draft round (earlier rounds keep theirs)."""
     text = (text or "").strip()
     if not 5 <= len(text) <= TEXT_LENGTH:
-        raise DelphiError(N_("Write the question in 5 to %(max)s characters."), "text", max=TEXT_LENGTH)
-    async with write_transaction(current_engine()):
+        raise RuleError(N_("Write the question in 5 to %(max)s characters."), "text", max=TEXT_LENGTH)
+    async with transaction():
         study, item = await _draft_item(user, study_id, item_id)
         await Item.update({Item.text: text}).where(Item.id == item_id)
 
 
 async def drop_item(user: dict, study_id: int, item_id: int) -> None:
     """Leave a question out of the draft round (e.g. one that reached consensus)."""
-    async with write_transaction(current_engine()):
+    async with transaction():
         study, item = await _draft_item(user, study_id, item_id)
         await Item.delete().where(Item.id == item_id)
 
 
 async def restore_question(user: dict, study_id: int, question_id: int) -> None:
     """Ask an earlier question again in the draft round, in its last wording."""
-    async with write_transaction(current_engine()):
+    async with transaction():
         await _managed(user, study_id)
         current = await _draft_round(study_id)
         question = await Question.select().where((Question.id == question_id) & (Question.study == study_id)).first()
         if question is None:
-            raise DelphiError(N_("This question is not in the study."))
+            raise RuleError(N_("This question is not in the study."))
         if await Item.exists().where((Item.round == current["id"]) & (Item.question == question_id)):
-            raise DelphiError(N_("This question is already in the draft round."))
+            raise RuleError(N_("This question is already in the draft round."))
         last = await Item.select(Item.text).where(Item.question == question_id).order_by(
             Item.id, ascending=False).first()
         count = len(await Item.select(Item.id).where(Item.round == current["id"]))
@@ -675,7 +639,7 @@ def _parse_deadline(value) -> datetime:
     try:
         day = date.fromisoformat(str(value or "").strip())
     except ValueError:
-        raise DelphiError(N_("Give the deadline as a date."), "deadline") from None
+        raise RuleError(N_("Give the deadline as a date."), "deadline") from None
     # the end of that day in Almaty (UTC+5)
     return datetime(day.year, day.month, day.day, 23, 59, tzinfo=timezone(timedelta(hours=5)))
 
@@ -686,33 +650,33 @@ async def open_round(settings: Settings, user: dict, study_id: int, deadline, no
     now = now or now_utc()
     deadline_at = _parse_deadline(deadline)
     if deadline_at <= now:
-        raise DelphiError(N_("The deadline must be in the future."), "deadline")
+        raise RuleError(N_("The deadline must be in the future."), "deadline")
     if deadline_at > now + timedelta(days=92):
-        raise DelphiError(N_("A round takes from a day to a month; give a deadline within three months."),
+        raise RuleError(N_("A round takes from a day to a month; give a deadline within three months."),
                           "deadline")
-    async with write_transaction(current_engine()):
+    async with transaction():
         study = await _managed(user, study_id)
         if study["state"] == "finished":
-            raise DelphiError(N_("The study is finished."))
+            raise RuleError(N_("The study is finished."))
         current = await _draft_round(study_id)
         items = await Item.select(Item.id).where(Item.round == current["id"])
         if not items:
-            raise DelphiError(N_("Add at least one question before opening the round."))
+            raise RuleError(N_("Add at least one question before opening the round."))
         panel = await Panelist.select(Panelist.user).where((Panelist.study == study_id)
                                                            & (Panelist.state == "accepted"))
         user_ids = [p["user"] for p in panel if p["user"]]
         if len(user_ids) < MIN_PANEL:
-            raise DelphiError(N_("A round opens only when at least %(count)s experts have accepted."),
+            raise RuleError(N_("A round opens only when at least %(count)s experts have accepted."),
                               count=MIN_PANEL)
         pseudonyms = await _ensure_pseudonyms(settings, study_id, user_ids)
         await _prepare_round_rows(current["id"], list(pseudonyms.values()), [i["id"] for i in items])
         await Round.update({Round.state: "open", Round.opened_at: now, Round.deadline: deadline_at,
                             Round.panel_size: len(user_ids)}).where(Round.id == current["id"])
         await Study.update({Study.state: "running"}).where(Study.id == study_id)
-        await _tell(user_ids, N_("Round %(number)s of “%(title)s” is open"),
-                    N_("Please answer by %(deadline)s. You can save a draft and come back."),
-                    f"/delphi/{study['key']}/round", number=current["number"], title=study["title"],
-                    deadline=deadline_at.date())
+        await tell(user_ids, STUDY_TOPIC, N_("Round %(number)s of “%(title)s” is open"),
+                   N_("Please answer by %(deadline)s. You can save a draft and come back."),
+                   f"/delphi/{study['key']}/round", number=current["number"], title=study["title"],
+                   deadline=deadline_at.date().isoformat())
         await audit(user["id"], "delphi.round.open", organisation_id=study["organisation"],
                     subject=f"delphi:{study_id}", details={"round": current["number"]})
     return await latest_round(study_id)
@@ -721,11 +685,11 @@ async def open_round(settings: Settings, user: dict, study_id: int, deadline, no
 async def close_round(user: dict | None, study_id: int, now: datetime | None = None) -> None:
     """open → closed, by an organiser or (``user`` None) at the deadline."""
     now = now or now_utc()
-    async with write_transaction(current_engine()):
+    async with transaction():
         study = await _managed(user, study_id) if user is not None else await _study_by_id(study_id)
         current = await latest_round(study_id)
         if current is None or current["state"] != "open":
-            raise DelphiError(N_("No round of this study is open."))
+            raise RuleError(N_("No round of this study is open."))
         await Round.update({Round.state: "closed", Round.closed_at: now}).where(
             (Round.id == current["id"]) & (Round.state == "open"))
         await audit(user["id"] if user else None, "delphi.round.close", organisation_id=study["organisation"],
@@ -736,11 +700,11 @@ async def analyse_round(user: dict, study_id: int, note: str = "", now: datetime
     """closed → analysed: the organiser has looked at the statistics and writes the round's summary."""
     now = now or now_utc()
     note = (note or "").strip()[:5000]
-    async with write_transaction(current_engine()):
+    async with transaction():
         study = await _managed(user, study_id)
         current = await latest_round(study_id)
         if current is None or current["state"] != "closed":
-            raise DelphiError(N_("Only a closed round can be analysed."))
+            raise RuleError(N_("Only a closed round can be analysed."))
         await Round.update({Round.state: "analysed", Round.analysed_at: now, Round.note: note}).where(
             Round.id == current["id"])
         await audit(user["id"], "delphi.round.analyse", organisation_id=study["organisation"],
@@ -750,13 +714,13 @@ async def analyse_round(user: dict, study_id: int, note: str = "", now: datetime
 async def next_round(settings: Settings, user: dict, study_id: int) -> dict:
     """analysed → a new draft round with every question not yet in consensus, in its last
     wording; the organiser can drop, reword and add before opening it."""
-    async with write_transaction(current_engine()):
+    async with transaction():
         study = await _managed(user, study_id)
         current = await latest_round(study_id)
         if current is None or current["state"] != "analysed":
-            raise DelphiError(N_("Analyse the round before starting the next one."))
+            raise RuleError(N_("Analyse the round before starting the next one."))
         if current["number"] >= 10:
-            raise DelphiError(N_("A study has at most 10 rounds."))
+            raise RuleError(N_("A study has at most 10 rounds."))
         results = await study_results(settings, study)
         new_round = Round(study=study_id, number=current["number"] + 1, state="draft")
         await new_round.save()
@@ -779,25 +743,25 @@ async def finish(settings: Settings, user: dict, study_id: int, conclusion: str,
     now = now or now_utc()
     conclusion = (conclusion or "").strip()
     if not 10 <= len(conclusion) <= 10_000:
-        raise DelphiError(N_("Write the conclusion or recommendation in 10 to 10000 characters."), "conclusion")
-    async with write_transaction(current_engine()):
+        raise RuleError(N_("Write the conclusion or recommendation in 10 to 10000 characters."), "conclusion")
+    async with transaction():
         study = await _managed(user, study_id)
         current = await latest_round(study_id)
         if study["state"] == "finished":
-            raise DelphiError(N_("The study is already finished."))
+            raise RuleError(N_("The study is already finished."))
         if current is None or current["state"] not in ("analysed", "draft") or current["opened_at"] is not None \
                 and current["state"] == "draft":
-            raise DelphiError(N_("Analyse the last round before finishing the study."))
+            raise RuleError(N_("Analyse the last round before finishing the study."))
         if current["state"] == "draft":
             await Item.delete().where(Item.round == current["id"])
             await Round.delete().where(Round.id == current["id"])
         results = await study_results(settings, study)
         if results["required_rounds"] > results["rounds_done"] and not results["all_consensus"]:
-            raise DelphiError(N_("Round 1 showed widely divergent opinions: the study asks for at least %(count)s "
+            raise RuleError(N_("Round 1 showed widely divergent opinions: the study asks for at least %(count)s "
                                  "rounds, unless every question reaches consensus first."),
                               count=results["required_rounds"])
         if results["rounds_done"] == 0:
-            raise DelphiError(N_("Analyse the last round before finishing the study."))
+            raise RuleError(N_("Analyse the last round before finishing the study."))
         await Study.update({Study.state: "finished", Study.finished_at: now, Study.conclusion: conclusion}).where(
             Study.id == study_id)
         await audit(user["id"], "delphi.study.finish", organisation_id=study["organisation"],
@@ -807,12 +771,12 @@ async def finish(settings: Settings, user: dict, study_id: int, conclusion: str,
 async def publish(user: dict, study_id: int, now: datetime | None = None) -> None:
     """Make a finished study's results public and searchable (aggregates only)."""
     now = now or now_utc()
-    async with write_transaction(current_engine()):
+    async with transaction():
         study = await _managed(user, study_id)
         if study["state"] != "finished":
-            raise DelphiError(N_("Only a finished study can be published."))
+            raise RuleError(N_("Only a finished study can be published."))
         if study["published_at"]:
-            raise DelphiError(N_("The results are already published."))
+            raise RuleError(N_("The results are already published."))
         await Study.update({Study.published_at: now}).where(Study.id == study_id)
         await audit(user["id"], "delphi.study.publish", organisation_id=study["organisation"],
                     subject=f"delphi:{study_id}")
@@ -833,18 +797,18 @@ class ParsedAnswer:
 
 
 def parse_answer(item: dict, raw_value, raw_ranking: list | None, raw_justification: str) -> ParsedAnswer:
-    """Read one answer from the form, by the question's type; raise DelphiError on bad input.
+    """Read one answer from the form, by the question's type; raise RuleError on bad input.
     An empty answer is allowed (a draft)."""
     kind = item["kind"]
     field = f"item-{item['id']}"
     justification = (raw_justification or "").strip()
     if len(justification) > JUSTIFICATION_LENGTH:
-        raise DelphiError(N_("Keep the justification under %(max)s characters."), field, max=JUSTIFICATION_LENGTH)
+        raise RuleError(N_("Keep the justification under %(max)s characters."), field, max=JUSTIFICATION_LENGTH)
     value, ranking, text = None, [], ""
     if kind == "text":
         text = (raw_value or "").strip() if isinstance(raw_value, str) else ""
         if len(text) > TEXT_LENGTH:
-            raise DelphiError(N_("Keep the answer under %(max)s characters."), field, max=TEXT_LENGTH)
+            raise RuleError(N_("Keep the answer under %(max)s characters."), field, max=TEXT_LENGTH)
         empty = not text
     elif kind == "ranking":
         options = item["options"] or []
@@ -855,10 +819,10 @@ def parse_answer(item: dict, raw_value, raw_ranking: list | None, raw_justificat
             try:
                 ranks = [int(str(p).strip()) for p in positions]
             except ValueError:
-                raise DelphiError(N_("Give every option a different place from 1 to %(count)s."), field,
+                raise RuleError(N_("Give every option a different place from 1 to %(count)s."), field,
                                   count=len(options)) from None
             if len(ranks) != len(options) or sorted(ranks) != list(range(1, len(options) + 1)):
-                raise DelphiError(N_("Give every option a different place from 1 to %(count)s."), field,
+                raise RuleError(N_("Give every option a different place from 1 to %(count)s."), field,
                                   count=len(options))
             ranking = [option for _, option in sorted(zip(ranks, range(len(options))))]
             empty = False
@@ -879,10 +843,10 @@ def parse_answer(item: dict, raw_value, raw_ranking: list | None, raw_justificat
             params = {"low": _plain_number(low), "high": _plain_number(high)}
             try:
                 value = _number(raw, msgid, field, low=low, high=high, optional=False)
-            except DelphiError as exc:
-                raise DelphiError(msgid, field, **params) from exc
+            except RuleError as exc:
+                raise RuleError(msgid, field, **params) from exc
             if kind in ("scale", "year") and not float(value).is_integer():
-                raise DelphiError(msgid, field, **params)
+                raise RuleError(msgid, field, **params)
             empty = False
     return ParsedAnswer(item_id=item["id"], value=value, ranking=ranking, text=text, justification=justification,
                         empty=empty)
@@ -899,10 +863,10 @@ async def expert_round(settings: Settings, user: dict, study: dict) -> dict:
     for round 2 and later the feedback on each question from the previous round."""
     panelist = await panelist_of(user, study["id"])
     if panelist is None or panelist["state"] != "accepted":
-        raise DelphiDenied(N_("Only experts on the study's panel answer its rounds."))
+        raise Denied(N_("Only experts on the study's panel answer its rounds."))
     current = await latest_round(study["id"])
     if current is None or current["state"] != "open":
-        raise DelphiError(N_("No round of this study is open now."))
+        raise RuleError(N_("No round of this study is open now."))
     pseudonym = await pseudonym_of(settings, study["id"], user["id"])
     items = await items_of(current["id"])
     mine, submitted, joined_late = {}, False, True
@@ -931,15 +895,15 @@ async def save_answers(settings: Settings, user: dict, study_id: int, form: dict
     (every question answered and, when the study asks for it, justified). Bad input changes
     nothing. Not audited; no timestamps on answers."""
     study = await _study_by_id(study_id)
-    async with write_transaction(current_engine()):
+    async with transaction():
         panelist = await panelist_of(user, study_id)
         if panelist is None or panelist["state"] != "accepted":
-            raise DelphiDenied(N_("Only experts on the study's panel answer its rounds."))
+            raise Denied(N_("Only experts on the study's panel answer its rounds."))
         current = await latest_round(study_id)
         if current is None or current["state"] != "open":
-            raise DelphiError(N_("No round of this study is open now."))
+            raise RuleError(N_("No round of this study is open now."))
         if current["deadline"] and current["deadline"] <= now_utc():
-            raise DelphiError(N_("The deadline of this round has passed."))
+            raise RuleError(N_("The deadline of this round has passed."))
         items = await items_of(current["id"])
         errors: dict[str, tuple[str, dict]] = {}
         parsed: list[ParsedAnswer] = []
@@ -950,7 +914,7 @@ async def save_answers(settings: Settings, user: dict, study_id: int, form: dict
                 ranking = [ranking]
             try:
                 answer = parse_answer(item, form.get(key), ranking, form.get(f"{key}-justification", ""))
-            except DelphiError as exc:
+            except RuleError as exc:
                 errors[key] = (exc.msgid, exc.params)
                 continue
             if submit and answer.empty:
@@ -963,7 +927,7 @@ async def save_answers(settings: Settings, user: dict, study_id: int, form: dict
         pseudonym = await pseudonym_of(settings, study_id, user["id"])
         if pseudonym is None or not await RoundResponse.exists().where(
                 (RoundResponse.round == current["id"]) & (RoundResponse.pseudonym == pseudonym["id"])):
-            raise DelphiError(N_("You joined the panel after this round opened: you answer from the next round on."))
+            raise RuleError(N_("You joined the panel after this round opened: you answer from the next round on."))
         pseudonym_id = pseudonym["id"]
         for answer in parsed:
             await Answer.update({Answer.value: answer.value, Answer.ranking: answer.ranking, Answer.text: answer.text,
@@ -1246,7 +1210,7 @@ async def close_due_rounds(now: datetime | None = None) -> int:
         try:
             await close_round(None, row["study"], now=now)
             closed += 1
-        except DelphiError:
+        except RuleError:
             continue
     return closed
 
@@ -1260,7 +1224,7 @@ async def send_reminders(settings: Settings, now: datetime | None = None) -> int
         & (Round.deadline > now))
     sent = 0
     for round_row in rounds:
-        async with write_transaction(current_engine()):
+        async with transaction():
             marked = await Round.update({Round.reminders_sent_at: now}).where(
                 (Round.id == round_row["id"]) & Round.reminders_sent_at.is_null()).returning(Round.id)
             if not marked:
@@ -1274,10 +1238,10 @@ async def send_reminders(settings: Settings, now: datetime | None = None) -> int
             expected = {r["key"] for r in responses if not r["submitted"]}
             waiting = [p["user"] for p in panel if p["user"]
                        and pseudonym_key(settings.secret_key, study["id"], p["user"]) in expected]
-            await _tell(waiting, N_("Reminder: round %(number)s of “%(title)s” closes on %(deadline)s"),
-                        N_("Your answers are not sent yet. A saved draft is kept until you send it."),
-                        f"/delphi/{study['key']}/round", number=round_row["number"], title=study["title"],
-                        deadline=round_row["deadline"].date())
+            await tell(waiting, STUDY_TOPIC, N_("Reminder: round %(number)s of “%(title)s” closes on %(deadline)s"),
+                       N_("Your answers are not sent yet. A saved draft is kept until you send it."),
+                       f"/delphi/{study['key']}/round", number=round_row["number"], title=study["title"],
+                       deadline=round_row["deadline"].date().isoformat())
             sent += len(waiting)
     return sent
 
@@ -1299,8 +1263,6 @@ async def forget_expert(user_id: int) -> None:
 
 async def personal_data(user_id: int, settings: Settings | None = None) -> dict:
     """An expert's own data: their panel memberships and their own answers (their export only)."""
-    from civic.settings import load_settings
-
     settings = settings or load_settings()
 
     def plain(value):
@@ -1321,25 +1283,6 @@ async def personal_data(user_id: int, settings: Settings | None = None) -> dict:
         answers.extend({"study": panel["study"], **r} for r in rows if r["value"] is not None or r["ranking"] or r["text"])
     return {"delphi_panels": [{k: plain(v) for k, v in p.items() if k != "study_id"} for p in panels],
             "delphi_answers": answers}
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-async def _tell(user_ids: list[int], title_msgid: str, body_msgid: str, url: str, **params) -> None:
-    """Notify each person in their own language (inside the caller's transaction)."""
-    from civic.i18n.runtime import translator
-
-    user_ids = sorted(set(user_ids))
-    if not user_ids:
-        return
-    languages = {r["id"]: r["language"] for r in await User.select(User.id, User.language).where(
-        User.id.is_in(user_ids))}
-    for user_id in user_ids:
-        language = languages.get(user_id) or "kk"
-        t = translator(language)
-        values = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in params.items()}
-        await notify(user_id, "delphi.study", t.gettext(title_msgid) % values, t.gettext(body_msgid) % values, url)
 
 
 # --------------------------------------------------------------------------- search document

@@ -17,7 +17,8 @@ from ashyq.app import create_app
 from ashyq.manifests import build_modules
 from ashyq.worker import ALMATY, core_jobs, run_round, schedule_for
 from civic.accounts.roles import CORE_ROLES, assignable_roles, known_roles
-from civic.accounts.services import AccountError, add_membership
+from civic.accounts.services import add_membership
+from civic.rules import RuleError
 from civic.accounts.tables import Membership
 from civic.modules import (CivicModule, Hooks, PeriodicJob, Role, available_module_names, enabled_modules, lazy,
                            load_module)
@@ -139,7 +140,7 @@ async def test_a_module_role_becomes_assignable(settings, database, client):
     person = await make_user(unique_email("archivist"))
     organisation = {"id": await _organisation()}
     assert "archivist" not in assignable_roles()
-    with pytest.raises(AccountError):
+    with pytest.raises(RuleError):
         await add_membership(person["id"], organisation["id"], "archivist")
     create_app(_only(settings, archive), extra_modules=(archive,))
     assert assignable_roles()["archivist"] == "Archivist"
@@ -148,7 +149,7 @@ async def test_a_module_role_becomes_assignable(settings, database, client):
     assert await Membership.exists().where((Membership.user == person["id"]) & (Membership.role == "archivist"))
     # the core's own roles stay assignable, and two modules may name the same role
     await add_membership(person["id"], organisation["id"], "official")
-    with pytest.raises(AccountError):
+    with pytest.raises(RuleError):
         await add_membership(person["id"], organisation["id"], "no_such_role")
     await sign_in(client, person["email"], "correct horse battery")
     profile = (await client.get("/account")).text

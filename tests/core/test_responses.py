@@ -22,7 +22,7 @@ import pytest
 from civic.accounts.tables import AuditEntry, Membership, Role, User
 from civic.notify.tables import Notification
 from civic.responses import services
-from civic.responses.services import ResponseRuleError
+from civic.rules import RuleError
 from civic.responses.tables import OfficialResponse, ResponseEvent, ResponseState
 from civic.territory.tables import Organisation, Territory
 
@@ -122,15 +122,15 @@ async def notes_of(user: User) -> list[dict]:
     return await Notification.select().where(Notification.user == user.id).order_by(Notification.id)
 
 
-async def refused(msgid: str, action) -> ResponseRuleError:
-    """Run the awaitable, expect a ResponseRuleError with exactly this msgid."""
-    with pytest.raises(ResponseRuleError) as info:
+async def refused(msgid: str, action) -> RuleError:
+    """Run the awaitable, expect a RuleError with exactly this msgid."""
+    with pytest.raises(RuleError) as info:
         await action
     assert info.value.msgid == msgid
     return info.value
 
 
-async def unchanged_after(response_id: int, msgid: str, action) -> ResponseRuleError:
+async def unchanged_after(response_id: int, msgid: str, action) -> RuleError:
     """A refused action leaves the row, its history and its audit trail as they were."""
     before = (await row(response_id), len(await events(response_id)), len(await audits(response_id)))
     error = await refused(msgid, action)
@@ -238,7 +238,7 @@ async def test_concurrent_opening_of_one_subject_makes_one_response(database):
         return_exceptions=True,
     )
     assert sum(isinstance(r, OfficialResponse) for r in results) == 1
-    assert sum(isinstance(r, ResponseRuleError) for r in results) == 1
+    assert sum(isinstance(r, RuleError) for r in results) == 1
     assert len(await services.responses_for_subject(subject)) == 1
 
 
@@ -606,7 +606,7 @@ async def test_two_officials_answering_at_once_one_wins(database):
         return_exceptions=True,
     )
     assert sum(isinstance(r, OfficialResponse) for r in results) == 1
-    assert sum(isinstance(r, ResponseRuleError) for r in results) == 1
+    assert sum(isinstance(r, RuleError) for r in results) == 1
     assert [e["kind"] for e in await events(response.id)].count("answered") == 1
     assert len(await audits(response.id)) == 1
 

@@ -13,7 +13,8 @@ import httpx
 from civic.accounts.services import create_api_token
 from civic.accounts.tables import User
 from modules.appeals import receptions, services
-from modules.appeals.services import AppealError, RefilingBlocked
+from civic.rules import RuleError
+from modules.appeals.services import RefilingBlocked
 from modules.appeals.tables import Appeal, ReceptionBooking
 from tests.modules.appeals.conftest import new_slot
 
@@ -79,7 +80,7 @@ async def test_concurrent_bookings_never_exceed_the_capacity(world):
     people = await many_people(40, uuid.uuid4().hex[:8])
     results = await asyncio.gather(*(receptions.book(p, slot["id"]) for p in people), return_exceptions=True)
     booked = [r for r in results if isinstance(r, int)]
-    refused = [r for r in results if isinstance(r, AppealError)]
+    refused = [r for r in results if isinstance(r, RuleError)]
     assert len(booked) == 7 and len(refused) == 33
     assert all("fully booked" in r.msgid for r in refused)
     assert (await receptions.get_slot(slot["id"]))["booked_count"] == 7
@@ -92,7 +93,7 @@ async def test_one_person_booking_many_times_at_once_gets_one_place(world):
     results = await asyncio.gather(*(receptions.book(world["citizen"], slot["id"]) for _ in range(10)),
                                    return_exceptions=True)
     assert sum(isinstance(r, int) for r in results) == 1
-    assert all(isinstance(r, AppealError) for r in results if not isinstance(r, int))
+    assert all(isinstance(r, RuleError) for r in results if not isinstance(r, int))
     assert (await receptions.get_slot(slot["id"]))["booked_count"] == 1
 
 

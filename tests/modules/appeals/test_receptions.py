@@ -10,7 +10,7 @@ import pytest
 
 from civic.notify.tables import Notification
 from modules.appeals import receptions, services
-from modules.appeals.services import AppealDenied, AppealError, AppealNotFound
+from civic.rules import Denied, NotFound, RuleError
 from modules.appeals.tables import ReceptionBooking, ReceptionSlot
 from tests.modules.appeals.conftest import new_slot, tomorrow_at
 
@@ -54,24 +54,24 @@ async def test_a_department_publishes_a_weekly_reception(world):
 ])
 async def test_bad_reception_input_is_refused(world, changes, field):
     before = await ReceptionSlot.count()
-    with pytest.raises(AppealError) as refused:
+    with pytest.raises(RuleError) as refused:
         await receptions.publish_weekly(world["energy_official"], **_publish_values(world, **changes))
     assert refused.value.field == field
     assert await ReceptionSlot.count() == before
 
 
 async def test_the_host_must_be_an_akimat_the_specialist_of_the_body_and_the_start_ahead(world):
-    with pytest.raises(AppealError):
+    with pytest.raises(RuleError):
         await receptions.publish_weekly(world["energy_official"], **_publish_values(world, host_id=world["mobility"].id))
-    with pytest.raises(AppealError):
+    with pytest.raises(RuleError):
         await receptions.publish_weekly(world["energy_official"], **_publish_values(
             world, specialist_id=world["mobility_official"]["id"]))
-    with pytest.raises(AppealError):
+    with pytest.raises(RuleError):
         await receptions.publish_weekly(world["energy_official"], **_publish_values(
             world, first_day=services.almaty_today() - timedelta(days=1)))
-    with pytest.raises(AppealDenied):
+    with pytest.raises(Denied):
         await receptions.publish_weekly(world["mobility_official"], **_publish_values(world))
-    with pytest.raises(AppealDenied):
+    with pytest.raises(Denied):
         await receptions.publish_weekly(world["citizen"], **_publish_values(world))
 
 
@@ -79,22 +79,22 @@ async def test_booking_confirms_and_counts_one_place_per_person(world):
     slot = await new_slot(world, capacity=2)
     booking_id = await receptions.book(world["citizen"], slot["id"], "My radiators are cold.")
     assert (await receptions.get_slot(slot["id"]))["booked_count"] == 1
-    with pytest.raises(AppealError):
+    with pytest.raises(RuleError):
         await receptions.book(world["citizen"], slot["id"])  # once
     notes = await Notification.select().where((Notification.user == world["citizen"]["id"])
                                               & (Notification.kind == "appeals.reception_booked"))
     assert len(notes) == 1 and "room 104" in notes[0]["body"]
     await receptions.book(world["neighbour"], slot["id"])
-    with pytest.raises(AppealError) as full:
+    with pytest.raises(RuleError) as full:
         await receptions.book(world["stranger"], slot["id"])
     assert "fully booked" in full.value.msgid
     # cancelling frees the place; booking again uses the same row
     await receptions.cancel_booking(world["citizen"], booking_id)
     assert (await receptions.get_slot(slot["id"]))["booked_count"] == 1
-    with pytest.raises(AppealError):
+    with pytest.raises(RuleError):
         await receptions.cancel_booking(world["citizen"], booking_id)
     await receptions.book(world["stranger"], slot["id"])
-    with pytest.raises(AppealError):
+    with pytest.raises(RuleError):
         await receptions.book(world["citizen"], slot["id"])  # full again
     assert await ReceptionBooking.count().where(ReceptionBooking.slot == slot["id"]) == 3
 
@@ -111,23 +111,23 @@ async def test_booking_again_after_cancelling(world):
 
 async def test_booking_refusals(world):
     past = await new_slot(world, starts_at=datetime.now(ALMATY) - timedelta(days=1))
-    with pytest.raises(AppealError):
+    with pytest.raises(RuleError):
         await receptions.book(world["citizen"], past["id"])
-    with pytest.raises(AppealDenied):
+    with pytest.raises(Denied):
         await receptions.book(world["unconfirmed"], (await new_slot(world))["id"])
-    with pytest.raises(AppealNotFound):
+    with pytest.raises(NotFound):
         await receptions.book(world["citizen"], 10**9)
     slot = await new_slot(world)
     booking = await receptions.book(world["citizen"], slot["id"])
-    with pytest.raises(AppealNotFound):
+    with pytest.raises(NotFound):
         await receptions.cancel_booking(world["neighbour"], booking)  # not theirs
-    with pytest.raises(AppealError):
+    with pytest.raises(RuleError):
         await receptions.cancel_slot(world["energy_official"], slot["id"], "")  # a reason is needed
-    with pytest.raises(AppealDenied):
+    with pytest.raises(Denied):
         await receptions.cancel_slot(world["mobility_official"], slot["id"], "Ill")
     told = await receptions.cancel_slot(world["energy_official"], slot["id"], "The specialist is ill.")
     assert told == 1
-    with pytest.raises(AppealError):
+    with pytest.raises(RuleError):
         await receptions.book(world["neighbour"], slot["id"])
     notes = await Notification.select().where((Notification.user == world["citizen"]["id"])
                                               & (Notification.kind == "appeals.reception_cancelled"))
@@ -168,11 +168,11 @@ async def test_outcomes_and_an_appeal_opened_at_the_reception(quiet_settings, wo
     booking = ReceptionBooking(slot=slot["id"], person=world["citizen"]["id"], status="booked")
     await booking.save()
     booking_id = booking.id
-    with pytest.raises(AppealDenied):
+    with pytest.raises(Denied):
         await receptions.record_outcome(quiet_settings, world["mobility_official"], booking_id, "advised")
-    with pytest.raises(AppealError):
+    with pytest.raises(RuleError):
         await receptions.record_outcome(quiet_settings, world["energy_official"], booking_id, "teleported")
-    with pytest.raises(AppealError) as missing:  # an appeal needs its details
+    with pytest.raises(RuleError) as missing:  # an appeal needs its details
         await receptions.record_outcome(quiet_settings, world["energy_official"], booking_id, "appeal_opened")
     assert missing.value.field == "kind"
     appeal_id = await receptions.record_outcome(
@@ -185,13 +185,13 @@ async def test_outcomes_and_an_appeal_opened_at_the_reception(quiet_settings, wo
     assert appeal["registered_by"] == world["energy_official"]["id"]
     row = await ReceptionBooking.select().where(ReceptionBooking.id == booking_id).first()
     assert row["outcome"] == "appeal_opened" and row["appeal"] == appeal_id
-    with pytest.raises(AppealError):
+    with pytest.raises(RuleError):
         await receptions.record_outcome(quiet_settings, world["energy_official"], booking_id, "advised")  # once
 
     walk_in = await receptions.record_walk_in(quiet_settings, world["official"], slot["id"], visitor_name="Marat K.",
                                               outcome="resolved", note="Explained the heating tariff.")
     assert walk_in is None
-    with pytest.raises(AppealError):
+    with pytest.raises(RuleError):
         await receptions.record_walk_in(quiet_settings, world["official"], slot["id"], visitor_name="",
                                         outcome="advised")
 
@@ -199,7 +199,7 @@ async def test_outcomes_and_an_appeal_opened_at_the_reception(quiet_settings, wo
 async def test_outcomes_wait_for_the_day_of_the_reception(quiet_settings, world):
     slot = await new_slot(world)  # next week
     booking_id = await receptions.book(world["citizen"], slot["id"])
-    with pytest.raises(AppealError):
+    with pytest.raises(RuleError):
         await receptions.record_outcome(quiet_settings, world["energy_official"], booking_id, "advised")
 
 

@@ -16,7 +16,8 @@ from civic.responses.services import ResponseRuleError
 from civic.responses.tables import OfficialResponse
 from civic.responses.workdays import add_working_days, is_working_day
 from modules.appeals import services
-from modules.appeals.services import AppealDenied, AppealError, RefilingBlocked, Upload
+from civic.rules import Denied, RuleError, TooMany
+from modules.appeals.services import RefilingBlocked, Upload
 from modules.appeals.tables import Appeal, AppealAttachment, AppealCounter
 from search.tables import SearchOutboxEntry
 from tests.modules.appeals.conftest import TINY_PDF, TINY_PNG, new_appeal
@@ -126,7 +127,7 @@ async def test_the_most_specific_routing_rule_wins(world):
 
 
 async def test_only_administrators_set_routing_within_their_akimat(world):
-    with pytest.raises(AppealDenied):
+    with pytest.raises(Denied):
         await services.set_routing_rule(world["official"], category="land", territory_id=world["city"].id,
                                         organisation_id=world["energy"].id)
     await services.set_routing_rule(world["head"], category="land", territory_id=world["city"].id,
@@ -145,14 +146,14 @@ async def test_only_administrators_set_routing_within_their_akimat(world):
 ])
 async def test_bad_input_is_refused_with_its_field_and_nothing_is_saved(quiet_settings, world, changes, field):
     before = await Appeal.count()
-    with pytest.raises(AppealError) as refused:
+    with pytest.raises(RuleError) as refused:
         await new_appeal(quiet_settings, world, **changes)
     assert refused.value.field == field and refused.value.status_code == 400
     assert await Appeal.count() == before
 
 
 async def test_unconfirmed_people_cannot_file_online(quiet_settings, world):
-    with pytest.raises(AppealDenied):
+    with pytest.raises(Denied):
         await new_appeal(quiet_settings, world, "unconfirmed")
 
 
@@ -163,16 +164,16 @@ async def test_staff_register_phone_letter_and_reception_appeals_naming_the_chan
         channel="phone", registered_by=world["official"], applicant_name="Aigul S.", applicant_contact="+7 701 000 00 00")
     assert appeal["channel"] == "phone" and appeal["citizen"] is None and appeal["applicant"] == "Aigul S."
     assert appeal["registered_by"] == world["official"]["id"]
-    with pytest.raises(AppealError) as refused:  # a name is needed without an account
+    with pytest.raises(RuleError) as refused:  # a name is needed without an account
         await services.file_appeal(quiet_settings, None, kind="request", category="courtyards", title="Broken bench",
                                    body="A caller says the bench is broken.", territory_id=world["district"].id,
                                    channel="letter", registered_by=world["official"])
     assert refused.value.field == "applicant_name"
-    with pytest.raises(AppealError):  # staff name a staff channel
+    with pytest.raises(RuleError):  # staff name a staff channel
         await services.file_appeal(quiet_settings, world["citizen"], kind="request", category="courtyards",
                                    title="Broken bench", body="A caller says the bench is broken.",
                                    territory_id=world["district"].id, channel="online", registered_by=world["official"])
-    with pytest.raises(AppealDenied):  # a citizen is not staff
+    with pytest.raises(Denied):  # a citizen is not staff
         await services.file_appeal(quiet_settings, None, kind="request", category="courtyards", title="Broken bench",
                                    body="A caller says the bench is broken.", territory_id=world["district"].id,
                                    channel="phone", registered_by=world["citizen"], applicant_name="X")
@@ -182,7 +183,7 @@ async def test_filing_is_rate_limited_per_person(settings, world):
     limited = settings.with_changes(rate_limits=True)
     for n in range(services.APPEALS_PER_HOUR):
         await new_appeal(limited, world, category=list(services.CATEGORIES)[n], title=f"Different problem number {n}")
-    with pytest.raises(services.AppealRateLimited):
+    with pytest.raises(TooMany):
         await new_appeal(limited, world, category="other", title="Yet another problem")
 
 
@@ -261,7 +262,7 @@ async def test_an_answer_older_than_30_days_cannot_serve_a_duplicate(quiet_setti
     await responses.answer(primary["response"], actor_id=world["energy_official"]["id"], text="Fixed.",
                            public=False, today=today - timedelta(days=31))
     late = await new_appeal(quiet_settings, world, "neighbour")
-    with pytest.raises(AppealError) as refused:
+    with pytest.raises(RuleError) as refused:
         await services.join(world["energy_official"], late["id"], primary["number"], today=today)
     assert refused.value.field == "primary" and refused.value.params["days"] == 30
     late = await services.get_appeal_by_id(late["id"])
@@ -279,14 +280,14 @@ async def test_joining_rules(quiet_settings, world):
     a = await new_appeal(quiet_settings, world)
     b = await new_appeal(quiet_settings, world, "neighbour")
     c = await new_appeal(quiet_settings, world, "stranger")
-    with pytest.raises(AppealError):
+    with pytest.raises(RuleError):
         await services.join(world["energy_official"], a["id"], a["number"])  # itself
-    with pytest.raises(AppealError):
+    with pytest.raises(RuleError):
         await services.join(world["energy_official"], a["id"], "ALM-1999-999999")  # unknown
-    with pytest.raises(AppealDenied):
+    with pytest.raises(Denied):
         await services.join(world["mobility_official"], b["id"], a["number"])  # not their body
     await services.join(world["energy_official"], b["id"], a["number"])
-    with pytest.raises(AppealError):
+    with pytest.raises(RuleError):
         await services.join(world["energy_official"], b["id"], c["number"])  # already joined
     # joining to a duplicate joins to the appeal it is joined to
     assert (await services.join(world["energy_official"], c["id"], b["number"]))["id"] == a["id"]
@@ -308,18 +309,18 @@ async def test_a_joint_answer_waits_for_every_body_and_reaches_the_citizen_once(
                               body="The crossing by school 180 has no traffic light and no street lights.",
                               organisation_id=world["mobility"].id)
     lead = world["mobility_official"]
-    with pytest.raises(AppealDenied):
+    with pytest.raises(Denied):
         await services.add_participant(world["energy_official"], appeal["id"], world["energy"].id)
     await services.add_participant(lead, appeal["id"], world["energy"].id)
-    with pytest.raises(AppealError):
+    with pytest.raises(RuleError):
         await services.add_participant(lead, appeal["id"], world["energy"].id)  # once
-    with pytest.raises(AppealError) as waiting:
+    with pytest.raises(RuleError) as waiting:
         await services.answer(lead, appeal["id"], "A traffic light comes in August.")
     assert waiting.value.field == "answer"
     # the engine's own answer route is refused too: the parts must be in the answer
     with pytest.raises(ResponseRuleError):
         await responses.answer(appeal["response"], actor_id=lead["id"], text="Only our part.")
-    with pytest.raises(AppealDenied):
+    with pytest.raises(Denied):
         await services.contribute(lead, appeal["id"], world["energy"].id, "Not ours to write.")
     await services.contribute(world["energy_official"], appeal["id"], world["energy"].id,
                               "Six street lights are installed by September.")
@@ -386,7 +387,7 @@ async def test_extension_forwarding_window_and_the_traffic_light(quiet_settings,
 
 async def test_publishing_needs_consent_and_text_without_personal_data(quiet_settings, world):
     private = await new_appeal(quiet_settings, world)
-    with pytest.raises(AppealError):
+    with pytest.raises(RuleError):
         await services.publish(world["energy_official"], private["id"], public_title="No hot water in block 7",
                                public_body="No hot water in block 7 for a week.")
     appeal = await new_appeal(quiet_settings, world, "neighbour", publish_consent=True)
@@ -397,10 +398,10 @@ async def test_publishing_needs_consent_and_text_without_personal_data(quiet_set
                          ("public_title", f"{name} has no hot water in block 7")):
         values = {"public_title": "No hot water in block 7", "public_body": "No hot water in block 7 for a week.",
                   field: value}
-        with pytest.raises(AppealError) as refused:
+        with pytest.raises(RuleError) as refused:
             await services.publish(world["energy_official"], appeal["id"], **values)
         assert refused.value.field == field
-    with pytest.raises(AppealDenied):
+    with pytest.raises(Denied):
         await services.publish(world["mobility_official"], appeal["id"], public_title="No hot water in block 7",
                                public_body="No hot water in block 7 for a week.")
 
@@ -420,13 +421,13 @@ async def test_only_the_redacted_text_is_indexed_and_consent_can_be_withdrawn(qu
     assert world["citizen"]["display_name"] not in str(document) and world["citizen"]["email"] not in str(document)
     assert document["url"] == f"/appeals/{appeal['number']}"
     await services.answer(world["energy_official"], appeal["id"], "Fixed; call +7 700 000 00 00 if not.")
-    with pytest.raises(AppealError):  # the answer must be redacted too
+    with pytest.raises(RuleError):  # the answer must be redacted too
         await services.publish(world["energy_official"], appeal["id"], public_title="No hot water in block 7",
                                public_body="No hot water in block 7 for a week.",
                                public_answer="Fixed; call +7 700 000 00 00 if not.")
     await services.publish(world["energy_official"], appeal["id"], public_title="No hot water in block 7",
                            public_body="No hot water in block 7 for a week.", public_answer="Fixed; call […] if not.")
-    with pytest.raises(AppealDenied):
+    with pytest.raises(Denied):
         await services.set_consent(world["neighbour"], appeal["id"], False)
     await services.set_consent(world["citizen"], appeal["id"], False)
     again = await services.get_appeal_by_id(appeal["id"])
@@ -485,7 +486,7 @@ def test_attachments_are_typed_by_their_bytes():
 async def test_bad_attachments_are_refused_and_nothing_is_stored(quiet_settings, world, uploads, message):
     folder = quiet_settings.uploads_dir / "appeals"
     before = set(folder.iterdir()) if folder.exists() else set()
-    with pytest.raises(AppealError) as refused:
+    with pytest.raises(RuleError) as refused:
         await new_appeal(quiet_settings, world, attachments=uploads)
     assert refused.value.msgid == message and refused.value.field == "attachments"
     assert (set(folder.iterdir()) if folder.exists() else set()) == before
@@ -517,9 +518,9 @@ async def test_a_refused_filing_removes_the_stored_files(quiet_settings, world):
 
 async def test_eotinish_export_and_number(quiet_settings, world):
     appeal = await new_appeal(quiet_settings, world, attachments=[Upload("a.pdf", TINY_PDF)])
-    with pytest.raises(AppealError):
+    with pytest.raises(RuleError):
         await services.set_eotinish_number(world["energy_official"], appeal["id"], "<script>")
-    with pytest.raises(AppealDenied):
+    with pytest.raises(Denied):
         await services.set_eotinish_number(world["mobility_official"], appeal["id"], "ЖТ-2026-0001")
     await services.set_eotinish_number(world["energy_official"], appeal["id"], "ЖТ-2026-0001")
     exported = await services.eotinish_export(await services.get_appeal_by_id(appeal["id"]))

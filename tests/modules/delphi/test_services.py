@@ -9,6 +9,7 @@ import pytest
 
 from civic.accounts.tables import AuditEntry
 from civic.notify.tables import Notification
+from civic.rules import Denied, RuleError
 from modules.delphi import services
 from modules.delphi import statistics as st
 from modules.delphi.tables import Answer, Panelist, Pseudonym, Round, RoundResponse, Study
@@ -25,21 +26,21 @@ ROUND_1 = [
 
 
 async def test_only_organisers_start_studies_and_bad_input_changes_nothing(world):
-    with pytest.raises(services.DelphiDenied):
+    with pytest.raises(Denied):
         await services.create_study(world["outsider"], organisation_id=world["akimat"].id, title="Topic here",
                                     purpose="A purpose long enough", kind="classic", horizon_year=None,
                                     planned_rounds=3)
-    with pytest.raises(services.DelphiDenied):
+    with pytest.raises(Denied):
         await services.create_study(world["other_organiser"], organisation_id=world["akimat"].id,
                                     title="Topic here", purpose="A purpose long enough", kind="classic",
                                     horizon_year=None, planned_rounds=3)
     before = await Study.count()
     for bad in ({"kind": "astrology"}, {"planned_rounds": "many"}, {"title": "x"}, {"iqr_bound": "-1"},
                 {"kind": "foresight", "horizon": 2030}):
-        with pytest.raises(services.DelphiError):
+        with pytest.raises(RuleError):
             await new_study(world, **bad)
     assert await Study.count() == before
-    with pytest.raises(services.DelphiError) as refused:
+    with pytest.raises(RuleError) as refused:
         await new_study(world, kind="foresight", horizon="soon")
     assert str(refused.value) == "Give the horizon as a year 25 to 30 years ahead."  # the message is whole
     study = await new_study(world, kind="foresight", horizon=services.now_utc().year + 27)
@@ -50,12 +51,12 @@ async def test_only_organisers_start_studies_and_bad_input_changes_nothing(world
 async def test_the_round_lifecycle_feedback_and_consensus(settings, world):
     study = await new_study(world)
     await add_questions(world, study)
-    with pytest.raises(services.DelphiError, match="at least 3 experts"):
+    with pytest.raises(RuleError, match="at least 3 experts"):
         await services.open_round(settings, world["organiser"], study["id"], in_days(10))
     experts = await seat_panel(settings, world, study, 5)
-    with pytest.raises(services.DelphiError):
+    with pytest.raises(RuleError):
         await services.open_round(settings, world["organiser"], study["id"], "yesterday")
-    with pytest.raises(services.DelphiDenied):
+    with pytest.raises(Denied):
         await services.open_round(settings, world["outsider"], study["id"], in_days(10))
     await services.open_round(settings, world["organiser"], study["id"], in_days(10))
     round_1 = await services.latest_round(study["id"])
@@ -74,13 +75,13 @@ async def test_the_round_lifecycle_feedback_and_consensus(settings, world):
         await services.save_answers(settings, experts[0], study["id"], {f"item-{q1['id']}": "99999"}, submit=False)
     view = await services.expert_round(settings, experts[0], study)
     assert view["mine"][q1["id"]]["value"] == 1300 and not view["submitted"]
-    with pytest.raises(services.DelphiDenied):
+    with pytest.raises(Denied):
         await services.save_answers(settings, world["outsider"], study["id"], {}, submit=False)
     await answer_round(settings, study, experts, ROUND_1)
     assert await services.response_counts(round_1["id"]) == {"submitted": 5, "panel": 5}
     # no statistics while the round is open
     assert (await services.study_results(settings, study))["questions"] == []
-    with pytest.raises(services.DelphiError):
+    with pytest.raises(RuleError):
         await services.analyse_round(world["organiser"], study["id"])
     await services.close_round(world["organiser"], study["id"])
     results = await services.study_results(settings, study)
@@ -119,7 +120,7 @@ async def test_finishing_asks_for_three_rounds_after_wide_divergence(settings, w
     await answer_round(settings, study, experts, [{"Q1": (v, "why")} for v in (1, 3, 7, 9)])
     await services.close_round(world["organiser"], study["id"])
     await services.analyse_round(world["organiser"], study["id"])
-    with pytest.raises(services.DelphiError, match="at least 3"):
+    with pytest.raises(RuleError, match="at least 3"):
         await services.finish(settings, world["organiser"], study["id"], "We recommend waiting.")
     results = await services.study_results(settings, study)
     assert results["diverged"] and results["required_rounds"] == 3
@@ -152,12 +153,12 @@ async def test_invitations_to_new_accounts_and_a_changing_panel(settings, world)
     address = unique_email("newcomer")
     invited = await services.invite(settings, world["organiser"], study["id"], address, "hydrology")
     assert invited["warning"] == ""
-    with pytest.raises(services.DelphiError):
+    with pytest.raises(RuleError):
         await services.invite(settings, world["organiser"], study["id"], address, "hydrology")
-    with pytest.raises(services.DelphiError):
+    with pytest.raises(RuleError):
         await services.invite(settings, world["organiser"], study["id"], "not an address", "hydrology")
     newcomer = await make_user(address, name="New Comer")
-    with pytest.raises(services.DelphiDenied):
+    with pytest.raises(Denied):
         await services.respond(settings, world["outsider"], invited["token"], True)
     await services.respond(settings, newcomer, invited["token"], True)
     assert (await Panelist.select(Panelist.user).where(Panelist.id == invited["panelist"]).first())["user"] == \
@@ -173,7 +174,7 @@ async def test_invitations_to_new_accounts_and_a_changing_panel(settings, world)
     await services.respond(settings, latecomer, late["token"], True)
     assert await Pseudonym.count().where(Pseudonym.study == study["id"]) == pseudonyms_before
     assert (await services.expert_round(settings, latecomer, study))["joined_late"] is True
-    with pytest.raises(services.DelphiError):
+    with pytest.raises(RuleError):
         await services.save_answers(settings, latecomer, study["id"], {}, submit=False)
     current = await services.latest_round(study["id"])
     reminded_before = await Notification.count().where(Notification.user == latecomer["id"])
@@ -218,7 +219,7 @@ async def test_publishing_indexes_aggregates_only(settings, world):
     await services.close_round(world["organiser"], study["id"])
     await services.analyse_round(world["organiser"], study["id"])
     assert await public_document(study["id"]) is None
-    with pytest.raises(services.DelphiError):
+    with pytest.raises(RuleError):
         await services.publish(world["organiser"], study["id"])
     await services.finish(settings, world["organiser"], study["id"], "Plan 1450 places by 2030.")
     await services.publish(world["organiser"], study["id"])
