@@ -211,6 +211,52 @@ async def notify_many(messages: Iterable[Message]) -> int:
     return len(notifications)
 
 
+def _long_date(day, language: str) -> str:
+    try:
+        from babel.dates import format_date
+
+        return format_date(day, format="long", locale=language)
+    except Exception:  # an unknown locale must not stop a notification
+        return day.isoformat()
+
+
+async def tell(user_ids: Iterable[int], kind: str, title_msgid: str, body_msgid: str, url: str, **params) -> int:
+    """Tell each person something in their own language (inside the caller's transaction), the
+    one way a module notifies people. A parameter ending in ``_msgid`` is translated (and named
+    without the suffix); a date is written out in the person's language; ``organisation_names``
+    (a row with name_kk/name_ru/name_en) gives ``organisation``; ``body`` is used when
+    ``body_msgid`` is empty. Returns how many notifications were written."""
+    from datetime import date
+
+    from civic.i18n.runtime import localized, translator
+
+    user_ids = sorted(set(user_ids))
+    if not user_ids:
+        return 0
+    languages: dict[int, str] = {}
+    for start in range(0, len(user_ids), NOTIFY_CHUNK):
+        chunk = user_ids[start:start + NOTIFY_CHUNK]
+        languages.update({r["id"]: r["language"] for r in await User.select(User.id, User.language).where(
+            User.id.is_in(chunk))})
+    messages = []
+    for user_id in user_ids:
+        language = languages.get(user_id) or "kk"
+        t = translator(language)
+        values = {}
+        for key, value in params.items():
+            if key == "organisation_names":
+                values["organisation"] = localized(value, "name", language) if value else ""
+                continue
+            if key.endswith("_msgid"):
+                value = t.gettext(value)
+            elif isinstance(value, date) and not isinstance(value, datetime):
+                value = _long_date(value, language)
+            values[key.removesuffix("_msgid")] = value
+        body = t.gettext(body_msgid) % values if body_msgid else values.get("body", "")
+        messages.append(Message(user_id, kind, t.gettext(title_msgid) % values, body.strip(), url))
+    return await notify_many(messages)
+
+
 def _mail_body(language: str, items: list[tuple[str, str, str]], intro: str = "") -> str:
     t = _translator(language)
     parts = [intro] if intro else []
