@@ -19,6 +19,7 @@ CORE_APPS = (
     "civic.territory.piccolo_app",
     "civic.responses.piccolo_app",
     "civic.notify.piccolo_app",
+    "civic.participation.piccolo_app",
     "search.piccolo_app",
 )
 

@@ -33,7 +33,7 @@ from civic.web.forms import form_data, integer, text
 from civic.web.pages import page, see_other
 from modules.ideas import services
 from modules.ideas.services import ImageUpload
-from modules.ideas.tables import Comment, IdeaImage, Milestone
+from modules.ideas.tables import IdeaImage, Milestone
 
 confirmed = at_least(Level.EMAIL_CONFIRMED)
 FORM_FIELDS = ("title", "body", "category", "territory", "cost_estimate", "images")
@@ -376,8 +376,7 @@ async def comment(request: Request, state: State, idea_id: FromPath[int]) -> Res
         if not _is_htmx(request):
             return await _detail_page(request, idea_id, errors=errors, values={field: body},
                                       status_code=exc.status_code)
-    pending = comment_id and (await Comment.select(Comment.visibility).where(Comment.id == comment_id).first())[
-        "visibility"] == services.PENDING
+    pending = comment_id and (await services.get_comment(comment_id))["visibility"] == services.PENDING
     if _is_htmx(request):
         idea = await _idea_for_page(idea_id)
         context = await _discussion_context(request, idea, errors, {field: body} if errors else {})
@@ -391,7 +390,7 @@ async def comment(request: Request, state: State, idea_id: FromPath[int]) -> Res
 
 @get("/ideas/comments/{comment_id:int}/edit", guards=[confirmed])
 async def comment_edit_form(request: Request, comment_id: FromPath[int]) -> Response:
-    row = await Comment.select().where(Comment.id == comment_id).first()
+    row = await services.get_comment(comment_id)
     if row is None:
         raise NotFoundException()
     if row["author"] != current_user(request)["id"] or not services.comment_editable(row):
@@ -402,7 +401,7 @@ async def comment_edit_form(request: Request, comment_id: FromPath[int]) -> Resp
 
 @post("/ideas/comments/{comment_id:int}/edit", guards=[confirmed])
 async def comment_edit(request: Request, state: State, comment_id: FromPath[int]) -> Response:
-    row = await Comment.select().where(Comment.id == comment_id).first()
+    row = await services.get_comment(comment_id)
     if row is None:
         raise NotFoundException()
     data = await form_data(request)
@@ -441,7 +440,7 @@ async def flag_idea(request: Request, idea_id: FromPath[int]) -> Response:
 
 @post("/ideas/comments/{comment_id:int}/flag", guards=[signed_in])
 async def flag_comment(request: Request, comment_id: FromPath[int]) -> Response:
-    row = await Comment.select(Comment.idea).where(Comment.id == comment_id).first()
+    row = await services.get_comment(comment_id)
     if row is None:
         raise NotFoundException()
     return await _flag(request, "comment", comment_id, f"/ideas/{row['idea']}#comment-{comment_id}", row["idea"])

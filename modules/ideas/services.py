@@ -29,26 +29,15 @@ from civic.notify.services import tell
 from civic.responses import services as responses
 from civic.responses.tables import OfficialResponse
 from civic import participation
+from civic.participation import discussion, follows, supports
+from civic.participation.tables import Comment
 from civic.permissions import CHAIN_SQL, Action
 from civic.rules import Denied, NotFound, RuleError
 from civic.runtime import transaction
 from civic.settings import Settings
 from civic.text import count_links, detect_language, plain_summary
 from civic.territory.tables import Organisation, OrganisationKind, Territory, TerritoryKind
-from modules.ideas.tables import (
-    Challenge,
-    Comment,
-    Flag,
-    Follow,
-    Idea,
-    IdeaImage,
-    IdeaPolicy,
-    IdeaVersion,
-    Milestone,
-    ModerationEntry,
-    StatusChange,
-    Support,
-)
+from modules.ideas.tables import Challenge, Idea, IdeaImage, IdeaPolicy, IdeaVersion, Milestone, StatusChange
 
 # --------------------------------------------------------------------------- vocabulary
 
@@ -104,9 +93,13 @@ FLAG_REASONS = {
     "prohibited": N_("Prohibited content"),
 }
 
-VISIBLE = "visible"
-PENDING = "pending"
-HIDDEN = "hidden"
+VISIBLE = discussion.VISIBLE
+PENDING = discussion.PENDING
+HIDDEN = discussion.HIDDEN
+
+#: What the ideas module calls the items it moderates, and what the shared flags and log call them.
+CORE_KINDS = {"idea": "ideas.idea", "comment": discussion.COMMENT, "challenge": "ideas.challenge"}
+KINDS_OF_CORE = {core: kind for kind, core in CORE_KINDS.items()}
 
 CHALLENGE_OPEN = "open"
 CHALLENGE_CLOSED = "closed"
@@ -127,7 +120,7 @@ SORTS = {
 
 DEFAULT_THRESHOLD = 100  # issue 4: "setting per organisation, demo 100"
 DEFAULT_MODERATION = "post"
-COMMENT_EDIT_WINDOW = timedelta(minutes=15)
+COMMENT_EDIT_WINDOW = discussion.EDIT_WINDOW
 MAX_IMAGES = 3
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 TITLE_LENGTH = (8, 200)
@@ -156,6 +149,20 @@ TREND_HALF_LIFE = timedelta(days=7)
 
 
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+
+
+def subject_of(idea_id: int) -> str:
+    """The idea's subject id (its search document, its supports, follows and discussion)."""
+    return f"ideas:{idea_id}"
+
+
+def challenge_subject(challenge_id: int) -> str:
+    return f"ideas:challenge-{challenge_id}"
+
+
+def idea_of(subject: str) -> int | None:
+    """The idea a subject id names, if it names one."""
+    return subject_row_id(subject) if (subject or "").startswith("ideas:") else None
 
 
 def trend_weight(at: datetime) -> float:
@@ -443,35 +450,19 @@ async def may_see_content(user: dict | None, idea: dict) -> bool:
 async def viewer_state(user: dict | None, idea_id: int) -> dict:
     if not user:
         return {"supported": False, "following": False}
-    supported = await Support.exists().where((Support.idea == idea_id) & (Support.user == user["id"]))
-    following = await Follow.exists().where((Follow.idea == idea_id) & (Follow.user == user["id"]))
+    supported = await supports.has_supported(subject_of(idea_id), user["id"])
+    following = await follows.is_following(subject_of(idea_id), user["id"])
     return {"supported": supported, "following": following}
 
 
 async def comments_of(idea_id: int, viewer: dict | None = None, moderator: bool = False) -> list[dict]:
     """The discussion: top-level comments oldest first, each with its replies. Hidden comments
     keep their place as a placeholder; pending ones show only to their author and moderators."""
-    rows = await Comment.raw(
-        'SELECT c.*, u."display_name" AS "author_name" FROM "ideas_comment" c'
-        ' LEFT JOIN "civic_user" u ON u."id" = c."author" WHERE c."idea" = {} ORDER BY c."created_at", c."id"',
-        idea_id)
-    viewer_id = viewer["id"] if viewer else None
-    shown = []
-    for row in rows:
-        if row["visibility"] == PENDING and not (moderator or row["author"] == viewer_id):
-            continue
-        row["show_content"] = row["visibility"] == VISIBLE or moderator or row["author"] == viewer_id
-        row["replies"] = []
-        shown.append(row)
-    by_id = {row["id"]: row for row in shown}
-    top = []
-    for row in shown:
-        parent = by_id.get(row["parent"]) if row["parent"] else None
-        if parent is not None:
-            parent["replies"].append(row)
-        elif not row["parent"]:
-            top.append(row)
-    return top
+    thread = await discussion.thread(subject_of(idea_id), viewer["id"] if viewer else None, moderator)
+    for row in thread:
+        for item in (row, *row["replies"]):
+            item["idea"] = idea_id
+    return thread
 
 
 async def idea_images(idea_id: int) -> list[dict]:
@@ -526,7 +517,7 @@ async def check_posting_allowed(settings: Settings, user: dict, text: str, kind:
     if is_new:
         since = now - timedelta(hours=1)
         recent = await Idea.count().where((Idea.author == user["id"]) & (Idea.created_at > since))
-        recent += await Comment.count().where((Comment.author == user["id"]) & (Comment.created_at > since))
+        recent += await discussion.comments_since(user["id"], since)
         if recent >= NEW_ACCOUNT_POSTS_PER_HOUR:
             raise RuleError(N_("New accounts may post at most %(posts)s times an hour. Please come back later."),
                             posts=NEW_ACCOUNT_POSTS_PER_HOUR)
@@ -657,7 +648,7 @@ async def propose(settings: Settings, author: dict, *, title: str, body: str, ca
                 extension = image["stored_name"].rsplit(".", 1)[1]
                 await IdeaImage(idea=idea.id, filename=f"idea-{idea.id}-{n}.{extension}", created_at=now,
                                 **image).save()
-            await Follow.insert(Follow(idea=idea.id, user=author["id"], created_at=now))
+            await follows.follow(subject_of(idea.id), author["id"], now)
             await StatusChange(idea=idea.id, old_status="", new_status=PUBLISHED, actor=author["id"],
                                created_at=now).save()
             if visibility == VISIBLE:
@@ -745,19 +736,24 @@ async def support(user: dict, idea_id: int, now: datetime | None = None) -> Supp
     async with transaction():
         idea = await _idea_or_error(idea_id)
         _require_supportable(idea)
-        inserted = await Support.insert(Support(idea=idea_id, user=user["id"], created_at=now)).on_conflict(
-            action="DO NOTHING").returning(Support.id)
-        if not inserted:
-            count = (await Idea.select(Idea.support_count).where(Idea.id == idea_id).first())["support_count"]
-            return SupportResult(count, supported=True, changed=False)
-        count = await _count_support(idea_id, +1, trend_weight(now))
-        await Follow.insert(Follow(idea=idea_id, user=user["id"], created_at=now)).on_conflict(action="DO NOTHING")
-        reached = False
-        if idea["threshold_reached_at"] is None:
+
+        async def count(step: int, at: datetime) -> int:
+            return await _count_support(idea_id, step, trend_weight(at))
+
+        async def on_count(total: int) -> bool:
+            if idea["threshold_reached_at"] is not None:
+                return False
             policy = await policy_for(idea["organisation"])
-            if count >= policy["support_threshold"]:
-                reached = await reach_threshold(idea_id, now=now, threshold=policy["support_threshold"])
-        return SupportResult(count, supported=True, changed=True, threshold_reached=reached)
+            if total < policy["support_threshold"]:
+                return False
+            return await reach_threshold(idea_id, now=now, threshold=policy["support_threshold"])
+
+        change = await supports.add_support(subject_of(idea_id), user["id"], count=count, on_count=on_count, now=now)
+        if not change.changed:
+            count_now = (await Idea.select(Idea.support_count).where(Idea.id == idea_id).first())["support_count"]
+            return SupportResult(count_now, supported=True, changed=False)
+        await follows.follow(subject_of(idea_id), user["id"], now)
+        return SupportResult(change.count, supported=True, changed=True, threshold_reached=change.threshold_reached)
 
 
 async def withdraw_support(user: dict, idea_id: int) -> SupportResult:
@@ -766,13 +762,15 @@ async def withdraw_support(user: dict, idea_id: int) -> SupportResult:
         idea = await _idea_or_error(idea_id)
         if idea["status"] not in OPEN_STATUSES:
             raise RuleError(N_("Supports are closed: the akimat has decided on this idea."))
-        deleted = await Support.delete().where((Support.idea == idea_id) & (Support.user == user["id"])).returning(
-            Support.created_at)
-        if not deleted:
-            count = (await Idea.select(Idea.support_count).where(Idea.id == idea_id).first())["support_count"]
-            return SupportResult(count, supported=False, changed=False)
-        count = await _count_support(idea_id, -1, -trend_weight(deleted[0]["created_at"]))
-        return SupportResult(count, supported=False, changed=True)
+
+        async def count(step: int, supported_at: datetime) -> int:
+            return await _count_support(idea_id, step, step * trend_weight(supported_at))
+
+        change = await supports.withdraw_support(subject_of(idea_id), user["id"], count=count)
+        if not change.changed:
+            count_now = (await Idea.select(Idea.support_count).where(Idea.id == idea_id).first())["support_count"]
+            return SupportResult(count_now, supported=False, changed=False)
+        return SupportResult(change.count, supported=False, changed=True)
 
 
 async def follow(user: dict, idea_id: int, on: bool = True) -> None:
@@ -782,19 +780,16 @@ async def follow(user: dict, idea_id: int, on: bool = True) -> None:
         if on:
             if idea["visibility"] != VISIBLE and idea["author"] != user["id"]:
                 raise RuleError(N_("This idea cannot be followed now."))
-            await Follow.insert(Follow(idea=idea_id, user=user["id"], created_at=now_utc())).on_conflict(
-                action="DO NOTHING")
+            await follows.follow(subject_of(idea_id), user["id"])
         else:
-            await Follow.delete().where((Follow.idea == idea_id) & (Follow.user == user["id"]))
+            await follows.unfollow(subject_of(idea_id), user["id"])
 
 
 async def audience(idea_id: int, exclude: set[int] | None = None) -> list[int]:
     """Everyone to tell about the idea: its author, supporters and followers (each once)."""
     exclude = exclude or set()
-    supporters = await Support.select(Support.user).where(Support.idea == idea_id)
-    followers = await Follow.select(Follow.user).where(Follow.idea == idea_id)
     author = await Idea.select(Idea.author).where(Idea.id == idea_id).first()
-    ids = {r["user"] for r in supporters} | {r["user"] for r in followers}
+    ids = set(await supports.supporters(subject_of(idea_id))) | set(await follows.followers(subject_of(idea_id)))
     if author:
         ids.add(author["author"])
     return sorted(ids - exclude)
@@ -853,8 +848,8 @@ async def on_answer(response: OfficialResponse) -> None:
     await Idea.update({Idea.answered_at: answered_at, Idea.response: response.id}).where(Idea.id == idea_id)
     if not response.answer_is_public:
         return
-    await Comment(idea=idea_id, parent=None, author=response.answered_by, kind="answer", body=response.answer or "",
-                  visibility=VISIBLE, created_at=answered_at).save()
+    await discussion.post_comment(subject_of(idea_id), response.answered_by, response.answer or "", kind="answer",
+                                  now=answered_at)
     organisation = await Organisation.select(Organisation.name_kk, Organisation.name_ru, Organisation.name_en).where(
         Organisation.id == response.organisation).first() or {}
     await tell(await audience(idea_id, {idea["author"]}), "ideas.answered",
@@ -988,25 +983,17 @@ async def add_comment(settings: Settings, author: dict, idea_id: int, body: str,
         idea = await _idea_or_error(idea_id)
         if idea["visibility"] != VISIBLE:
             raise RuleError(N_("This idea cannot be discussed now."))
-        parent = None
-        if parent_id:
-            parent = await Comment.select().where((Comment.id == parent_id) & (Comment.idea == idea_id)).first()
-            if parent is None or parent["visibility"] == HIDDEN:
-                raise RuleError(N_("The comment you reply to does not exist."), "comment")
-            if parent["parent"]:
-                parent = await Comment.select().where(Comment.id == parent["parent"]).first()
         policy = await policy_for(idea["organisation"])
         visibility = PENDING if policy["moderation"] == "pre" else VISIBLE
-        comment = Comment(idea=idea_id, parent=parent["id"] if parent else None, author=author["id"], kind="comment",
-                          body=body, visibility=visibility, created_at=now)
-        await comment.save()
+        comment_id, parent = await discussion.post_comment(subject_of(idea_id), author["id"], body,
+                                                           parent_id=parent_id, visibility=visibility, now=now)
         if visibility == VISIBLE:
             await Idea.update({Idea.comment_count: Idea.comment_count + 1}).where(Idea.id == idea_id)
             if parent and parent["author"] and parent["author"] != author["id"]:
                 await tell([parent["author"]], "ideas.reply", N_("%(name)s replied to you on “%(title)s”"), "",
-                            f"/ideas/{idea_id}#comment-{comment.id}", name=author["display_name"],
+                            f"/ideas/{idea_id}#comment-{comment_id}", name=author["display_name"],
                             title=idea["title"], body=plain_summary(body, 300))
-        return comment.id
+        return comment_id
 
 
 async def edit_comment(settings: Settings, author: dict, comment_id: int, body: str,
@@ -1019,22 +1006,32 @@ async def edit_comment(settings: Settings, author: dict, comment_id: int, body: 
                         min=COMMENT_LENGTH[0], max=COMMENT_LENGTH[1])
     await check_posting_allowed(settings, author, body, "edit", now)
     async with transaction():
-        comment = await Comment.select().where(Comment.id == comment_id).first()
-        if comment is None:
+        if await get_comment(comment_id) is None:
             raise NotFound(N_("This comment does not exist."))
-        if comment["author"] != author["id"] or comment["kind"] != "comment":
-            raise Denied(N_("Only the author may edit a comment."))
-        if not comment_editable(comment, now):
-            raise RuleError(N_("A comment can be edited only within 15 minutes of writing it."), "comment")
-        await Comment.update({Comment.body: body, Comment.edited_at: now}).where(Comment.id == comment_id)
+        await discussion.edit_comment(comment_id, author["id"], body, now=now, window=COMMENT_EDIT_WINDOW)
 
 
 def comment_editable(comment: dict, now: datetime | None = None) -> bool:
-    return comment["kind"] == "comment" and comment["visibility"] != HIDDEN and \
-        (now or now_utc()) - comment["created_at"] <= COMMENT_EDIT_WINDOW
+    return discussion.comment_editable(comment, now, COMMENT_EDIT_WINDOW)
+
+
+async def get_comment(comment_id: int) -> dict | None:
+    """A comment in the discussion of an idea, with the idea's id (``idea``)."""
+    row = await discussion.get_comment(comment_id)
+    if row is None or idea_of(row["subject"]) is None:
+        return None
+    row["idea"] = idea_of(row["subject"])
+    return row
 
 
 # --------------------------------------------------------------------------- moderation
+
+
+def _subject_of_item(kind: str, item: dict) -> str:
+    """The subject an idea, comment or challenge belongs to (for the shared flags and log)."""
+    if kind == "challenge":
+        return challenge_subject(item["id"])
+    return item["subject"] if kind == "comment" else subject_of(item["id"])
 
 
 async def _target(kind: str, target_id: int) -> tuple[dict, int, int | None]:
@@ -1044,9 +1041,10 @@ async def _target(kind: str, target_id: int) -> tuple[dict, int, int | None]:
         if row:
             return row, row["organisation"], row["id"]
     elif kind == "comment":
-        row = await Comment.select(Comment.all_columns(), Comment.idea.organisation.as_alias("organisation")).where(
-            Comment.id == target_id).first()
-        if row:
+        row = await get_comment(target_id)
+        idea = row and await Idea.select(Idea.organisation).where(Idea.id == row["idea"]).first()
+        if idea:
+            row["organisation"] = idea["organisation"]
             return row, row["organisation"], row["idea"]
     elif kind == "challenge":
         row = await Challenge.select().where(Challenge.id == target_id).first()
@@ -1070,10 +1068,8 @@ async def flag(settings: Settings, reporter: dict, kind: str, target_id: int, re
             raise RuleError(N_("You cannot report your own post."))
         if item["visibility"] == HIDDEN:
             raise RuleError(N_("This has already been hidden by a moderator."))
-        inserted = await Flag.insert(Flag(target_kind=kind, target_id=target_id, reporter=reporter["id"],
-                                          reason=reason, note=note, created_at=now_utc())).on_conflict(
-            action="DO NOTHING").returning(Flag.id)
-        if not inserted:
+        if not await discussion.add_flag(CORE_KINDS[kind], target_id, _subject_of_item(kind, item), reporter["id"],
+                                         reason, note):
             raise RuleError(N_("You have already reported this. A moderator will look at it."))
 
 
@@ -1091,19 +1087,22 @@ async def moderation_queue(moderator: dict) -> dict:
                                             Idea.author.display_name.as_alias("author_name"),
                                             Idea.author.created_at.as_alias("author_since"), Idea.author).where(
         Idea.visibility == PENDING), Idea.organisation).order_by(Idea.id)
-    pending_comments = await scope(Comment.select(Comment.id, Comment.idea, Comment.body, Comment.created_at,
-                                                  Comment.idea.title.as_alias("idea_title"), Comment.author,
-                                                  Comment.author.display_name.as_alias("author_name")).where(
-        Comment.visibility == PENDING), Comment.idea.organisation).order_by(Comment.id)
-    flags = await Flag.select().where(Flag.resolved_at.is_null()).order_by(Flag.id)
-    grouped: dict[tuple[str, int], dict] = {}
-    for f in flags:
-        key = (f["target_kind"], f["target_id"])
-        grouped.setdefault(key, {"kind": f["target_kind"], "id": f["target_id"], "flags": []})["flags"].append(f)
+    pending_comments = []
+    waiting = await discussion.pending_comments("ideas:")
+    ideas = {r["id"]: r for r in await Idea.select(Idea.id, Idea.title, Idea.organisation).where(
+        Idea.id.is_in([idea_of(c["subject"]) or -1 for c in waiting] or [-1]))}
+    for comment in waiting:
+        idea = ideas.get(idea_of(comment["subject"]))
+        if idea is None or (organisations is not None and idea["organisation"] not in organisations):
+            continue
+        pending_comments.append({**comment, "idea": idea["id"], "idea_title": idea["title"]})
     reported = []
-    for (kind, target_id), entry in grouped.items():
+    for entry in await discussion.open_flags(list(CORE_KINDS.values())):
+        if not entry["subject"].startswith("ideas:"):
+            continue  # a comment in another module's discussion
+        kind = entry["kind"] = KINDS_OF_CORE[entry["kind"]]
         try:
-            item, organisation_id, idea_id = await _target(kind, target_id)
+            item, organisation_id, idea_id = await _target(kind, entry["id"])
         except NotFound:
             continue
         if organisations is not None and organisation_id not in organisations:
@@ -1124,24 +1123,18 @@ async def _set_visibility(moderator: dict, kind: str, target_id: int, *, action:
     if item["visibility"] not in allowed_from:
         raise RuleError(N_("This has already been moderated. Please reload the page."))
     table = {"idea": Idea, "comment": Comment, "challenge": Challenge}[kind]
-    values = {table.visibility: visibility}
-    if visibility == HIDDEN:
-        values.update({table.hidden_reason: reason, table.hidden_note: note, table.hidden_at: now})
-    else:
-        values.update({table.hidden_reason: "", table.hidden_note: "", table.hidden_at: None})
-    changed = await table.update(values).where(
-        (table.id == target_id) & (table.visibility == item["visibility"])).returning(table.id)
-    if not changed:
+    if not await discussion.set_visibility(table, target_id, was=item["visibility"], visibility=visibility,
+                                           reason=reason, note=note, now=now):
         raise RuleError(N_("This has already been moderated. Please reload the page."))
     if kind == "comment" and item["kind"] == "comment":
         if item["visibility"] == VISIBLE and visibility != VISIBLE:
             await Idea.update({Idea.comment_count: Idea.comment_count - 1}).where(Idea.id == idea_id)
         elif item["visibility"] != VISIBLE and visibility == VISIBLE:
             await Idea.update({Idea.comment_count: Idea.comment_count + 1}).where(Idea.id == idea_id)
-    await Flag.update({Flag.resolved_at: now, Flag.resolution: "hidden" if visibility == HIDDEN else "kept"}).where(
-        (Flag.target_kind == kind) & (Flag.target_id == target_id) & Flag.resolved_at.is_null())
-    await ModerationEntry(target_kind=kind, target_id=target_id, idea=idea_id, action=action, reason=reason,
-                          note=note, moderator=moderator["id"], organisation=organisation_id, created_at=now).save()
+    await discussion.resolve_flags(CORE_KINDS[kind], target_id, "hidden" if visibility == HIDDEN else "kept", now)
+    await discussion.record(CORE_KINDS[kind], target_id, _subject_of_item(kind, item), action,
+                            moderator_id=moderator["id"], organisation_id=organisation_id, reason=reason, note=note,
+                            now=now)
     await audit(moderator["id"], f"ideas.{action}", organisation_id=organisation_id,
                 subject=f"ideas.{kind}:{target_id}", details={"reason": reason})
     if kind == "idea":
@@ -1197,9 +1190,7 @@ async def dismiss_flags(moderator: dict, kind: str, target_id: int) -> int:
         _item, organisation_id, _idea = await _target(kind, target_id)
         if not await may_moderate(moderator, organisation_id):
             raise Denied(N_("Only moderators of the organisation may moderate this."))
-        closed = await Flag.update({Flag.resolved_at: now_utc(), Flag.resolution: "kept"}).where(
-            (Flag.target_kind == kind) & (Flag.target_id == target_id) & Flag.resolved_at.is_null()).returning(Flag.id)
-        return len(closed)
+        return await discussion.resolve_flags(CORE_KINDS[kind], target_id, "kept")
 
 
 async def _tell_author(kind: str, item: dict, title_msgid: str, body_msgid: str, **params) -> None:
@@ -1243,13 +1234,16 @@ async def unblock_account(moderator: dict, user_id: int) -> None:
 
 async def moderation_log(page: int = 1, per_page: int = 50) -> tuple[list[dict], bool]:
     """The public moderation log: what was hidden or restored, when and why — never by whom."""
-    page = max(1, page)
-    rows = await ModerationEntry.select(
-        ModerationEntry.id, ModerationEntry.target_kind, ModerationEntry.target_id, ModerationEntry.idea,
-        ModerationEntry.action, ModerationEntry.reason, ModerationEntry.note, ModerationEntry.created_at,
-        ModerationEntry.idea.title.as_alias("idea_title"), ModerationEntry.idea.visibility.as_alias("idea_visibility"),
-    ).order_by(ModerationEntry.id, ascending=False).limit(per_page + 1).offset((page - 1) * per_page)
-    return rows[:per_page], len(rows) > per_page
+    rows, more = await discussion.public_log("ideas:", page, per_page)
+    ideas = {r["id"]: r for r in await Idea.select(Idea.id, Idea.title, Idea.visibility).where(
+        Idea.id.is_in([idea_of(r["subject"]) or -1 for r in rows] or [-1]))}
+    for row in rows:
+        row["target_kind"] = KINDS_OF_CORE.get(row["target_kind"], row["target_kind"])
+        idea = ideas.get(idea_of(row["subject"]))
+        row["idea"] = idea["id"] if idea else None
+        row["idea_title"] = idea["title"] if idea else None
+        row["idea_visibility"] = idea["visibility"] if idea else None
+    return rows, more
 
 
 # --------------------------------------------------------------------------- challenges
@@ -1484,14 +1478,16 @@ async def personal_data(user_id: int) -> dict:
 
     ideas = await Idea.select(Idea.id, Idea.title, Idea.body, Idea.category, Idea.status, Idea.visibility,
                               Idea.created_at).where(Idea.author == user_id).order_by(Idea.id)
-    comments = await Comment.select(Comment.id, Comment.idea, Comment.body, Comment.visibility,
-                                    Comment.created_at).where(
-        (Comment.author == user_id) & (Comment.kind == "comment")).order_by(Comment.id)
-    supports = await Support.select(Support.idea, Support.created_at).where(Support.user == user_id).order_by(
-        Support.id)
-    follows = await Follow.select(Follow.idea, Follow.created_at).where(Follow.user == user_id).order_by(Follow.id)
-    flags = await Flag.select(Flag.target_kind, Flag.target_id, Flag.reason, Flag.note, Flag.created_at).where(
-        Flag.reporter == user_id).order_by(Flag.id)
+    comments = [{"id": r["id"], "idea": idea_of(r["subject"]), "body": r["body"], "visibility": r["visibility"],
+                 "created_at": r["created_at"]} for r in await discussion.comments_of_author(user_id, "ideas:")]
+    supported = [{"idea": idea_of(r["subject"]), "created_at": r["created_at"]}
+                 for r in await supports.supports_of(user_id, "ideas:")]
+    followed = [{"idea": idea_of(r["subject"]), "created_at": r["created_at"]}
+                for r in await follows.follows_of(user_id, "ideas:")]
+    flags = [{"target_kind": KINDS_OF_CORE[r["target_kind"]], "target_id": r["target_id"], "reason": r["reason"],
+              "note": r["note"], "created_at": r["created_at"]}
+             for r in await discussion.flags_of_reporter(user_id)
+             if r["subject"].startswith("ideas:") and r["target_kind"] in KINDS_OF_CORE]
     return {"ideas": [plain(r) for r in ideas], "idea_comments": [plain(r) for r in comments],
-            "idea_supports": [plain(r) for r in supports], "idea_follows": [plain(r) for r in follows],
+            "idea_supports": [plain(r) for r in supported], "idea_follows": [plain(r) for r in followed],
             "idea_reports": [plain(r) for r in flags]}

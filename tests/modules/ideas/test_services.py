@@ -13,17 +13,8 @@ from civic.responses.tables import OfficialResponse
 from civic.rules import Denied, NotFound, RuleError
 from modules.ideas import services
 from modules.ideas.services import ImageUpload
-from modules.ideas.tables import (
-    Comment,
-    Follow,
-    Idea,
-    IdeaImage,
-    IdeaPolicy,
-    IdeaVersion,
-    ModerationEntry,
-    StatusChange,
-    Support,
-)
+from civic.participation.tables import Comment, Follow, ModerationEntry, Support
+from modules.ideas.tables import Idea, IdeaImage, IdeaPolicy, IdeaVersion, StatusChange
 from search.tables import SearchOutboxEntry
 from tests.modules.ideas.conftest import TINY_JPEG, TINY_PNG, new_idea
 
@@ -47,7 +38,7 @@ async def test_a_proposed_idea_is_public_goes_to_the_district_akimat_and_is_inde
     assert idea["visibility"] == "visible" and idea["status"] == "published"
     assert idea["organisation"] == world["district_akimat"].id
     assert idea["lang"] == "kk" and idea["summary"].startswith("Ауланы")
-    assert await Follow.exists().where((Follow.idea == idea_id) & (Follow.user == world["citizen"]["id"]))
+    assert await Follow.exists().where((Follow.subject == f"ideas:{idea_id}") & (Follow.user == world["citizen"]["id"]))
     entries = await outbox_for(idea_id)
     assert entries and entries[-1]["action"] == "index" and entries[-1]["document"]["kind"] == "idea"
     assert entries[-1]["document"]["territory"] == world["district"].path
@@ -170,8 +161,8 @@ async def test_support_is_once_per_person_and_withdrawable_while_open(quiet_sett
     again = await services.support(world["neighbour"], idea_id)
     assert (first.support_count, first.changed) == (1, True)
     assert (again.support_count, again.changed) == (1, False)
-    assert await Support.count().where(Support.idea == idea_id) == 1
-    assert await Follow.exists().where((Follow.idea == idea_id) & (Follow.user == world["neighbour"]["id"]))
+    assert await Support.count().where(Support.subject == f"ideas:{idea_id}") == 1
+    assert await Follow.exists().where((Follow.subject == f"ideas:{idea_id}") & (Follow.user == world["neighbour"]["id"]))
     assert (await idea_row(idea_id))["trend_score"] > 0
 
     withdrawn = await services.withdraw_support(world["neighbour"], idea_id)
@@ -213,7 +204,7 @@ async def test_the_answer_shows_on_the_idea_in_the_thread_and_reaches_every_supp
                            text="Four lamps will be installed in **May**.", public=True)
     idea = await idea_row(idea_id)
     assert idea["answered_at"] is not None
-    thread = await Comment.select().where((Comment.idea == idea_id) & (Comment.kind == "answer"))
+    thread = await Comment.select().where((Comment.subject == f"ideas:{idea_id}") & (Comment.kind == "answer"))
     assert len(thread) == 1 and "May" in thread[0]["body"]
     told = await Notification.select().where((Notification.kind == "ideas.answered")
                                              & Notification.url.like(f"/ideas/{idea_id}%"))
@@ -229,7 +220,7 @@ async def test_a_private_answer_is_not_published_in_the_thread(quiet_settings, w
         await services.support(world[who], idea_id)
     await responses.answer((await idea_row(idea_id))["response"], actor_id=world["official"]["id"],
                            text="Private details", public=False)
-    assert not await Comment.exists().where((Comment.idea == idea_id) & (Comment.kind == "answer"))
+    assert not await Comment.exists().where((Comment.subject == f"ideas:{idea_id}") & (Comment.kind == "answer"))
     assert not await Notification.exists().where((Notification.kind == "ideas.answered")
                                                  & (Notification.user == world["neighbour"]["id"]))
 
@@ -383,7 +374,7 @@ async def test_comments_have_one_level_of_replies_and_a_15_minute_edit_window(qu
     top = await services.add_comment(quiet_settings, world["neighbour"], idea_id, "Yes, and a bench too.")
     reply = await services.add_comment(quiet_settings, world["third"], idea_id, "A bench would be great.", top)
     deeper = await services.add_comment(quiet_settings, world["fourth"], idea_id, "Agreed with both.", reply)
-    rows = {r["id"]: r for r in await Comment.select().where(Comment.idea == idea_id)}
+    rows = {r["id"]: r for r in await Comment.select().where(Comment.subject == f"ideas:{idea_id}")}
     assert rows[reply]["parent"] == top and rows[deeper]["parent"] == top
     thread = await services.comments_of(idea_id)
     assert [c["id"] for c in thread] == [top] and [r["id"] for r in thread[0]["replies"]] == [reply, deeper]
@@ -671,7 +662,7 @@ async def test_the_demo_loads_once_with_answered_overdue_and_challenge_examples(
         OfficialResponse.subject.like("ideas:%") & OfficialResponse.state.is_in(list(responses.ResponseState.OPEN)))
     assert any(responses.traffic_light(r) == "red" for r in overdue)
     for idea in ideas:
-        assert idea["support_count"] == await Support.count().where(Support.idea == idea["id"])
+        assert idea["support_count"] == await Support.count().where(Support.subject == f"ideas:{idea['id']}")
     implemented = by_title["Пешеходный переход через Рыскулова у рынка «Алтын Орда»"]
     assert implemented["status"] == "implemented" and implemented["progress"] == 100
     assert by_title[demo.PENDING_IDEA.title]["visibility"] == "pending"
@@ -680,6 +671,6 @@ async def test_the_demo_loads_once_with_answered_overdue_and_challenge_examples(
     assert challenges[demo.CHALLENGES[1].title]["state"] == "outcome"
     log, _more = await services.moderation_log(per_page=500)
     assert any(e["action"] == "hidden" and e["reason"] == "spam" for e in log)
-    thread = await Comment.select().where((Comment.idea == by_title[demo.IDEAS[0].title]["id"])
+    thread = await Comment.select().where((Comment.subject == f"ideas:{by_title[demo.IDEAS[0].title]['id']}")
                                           & (Comment.kind == "answer"))
     assert len(thread) == 1
