@@ -57,6 +57,7 @@ from civic.responses import services as responses
 from civic.responses.tables import OfficialResponse
 from civic.responses.workdays import add_calendar_months, add_working_days, working_days_between
 from civic import participation
+from civic.participation import discussion
 from civic.permissions import Action, organisation_chain
 from civic.rules import Denied, NotFound, RuleError, TooMany
 from civic.runtime import current_engine, transaction
@@ -368,6 +369,9 @@ def signing_open(petition: dict, now: datetime | None = None) -> bool:
 #: What needs permission in petitions (civic.permissions): roles count down the organisation tree.
 MODERATE = Action("petitions.moderate", roles=(Role.MODERATOR, Role.ADMINISTRATOR))
 SET_RULES = Action("petitions.set_rules", roles=(Role.ADMINISTRATOR,))
+
+#: What the shared reports and moderation log (civic.participation.discussion) call a petition.
+PETITION_KIND = "petitions.petition"
 
 
 async def may_moderate(user: dict | None, organisation_id: int | None) -> bool:
@@ -797,6 +801,8 @@ async def approve(settings: Settings, moderator: dict, petition_id: int, now: da
             raise RuleError(N_("This petition is no longer waiting for moderation."))
         await audit(moderator["id"], "petitions.approve", organisation_id=petition["organisation"],
                     subject=f"petitions:{petition_id}")
+        await discussion.record(PETITION_KIND, petition_id, f"petitions:{petition_id}", "approved",
+                                moderator_id=moderator["id"], organisation_id=petition["organisation"], now=now)
         await tell([petition["author"]], "petitions.published", N_("Your petition “%(title)s” is published"),
                     N_("Share its link: it is listed publicly once %(count)s people have signed it."),
                     f"/petitions/{petition['key']}", title=petition["title"], count=rules.listing_threshold)
@@ -826,6 +832,9 @@ async def reject(moderator: dict, petition_id: int, reason: str, note: str = "",
             raise RuleError(N_("This petition is no longer waiting for moderation."))
         await audit(moderator["id"], "petitions.reject", organisation_id=petition["organisation"],
                     subject=f"petitions:{petition_id}", details={"reason": reason})
+        await discussion.record(PETITION_KIND, petition_id, f"petitions:{petition_id}", "rejected",
+                                moderator_id=moderator["id"], organisation_id=petition["organisation"],
+                                reason=reason, note=note, now=now)
         await tell([petition["author"]], "petitions.rejected", N_("Your petition “%(title)s” was not published"),
                     N_("Reason: %(reason)s. %(note)s"), f"/petitions/{petition['key']}", title=petition["title"],
                     reason_msgid=PROHIBITED_TOPICS[reason], note=note)
@@ -1280,6 +1289,8 @@ async def flag_for_review(petition_id: int, reason: str, now: datetime | None = 
         return False
     await audit(None, "petitions.flag", organisation_id=flagged[0]["organisation"], subject=f"petitions:{petition_id}",
                 details={"reason": reason})
+    # raised by a rule, not a person: no reporter
+    await discussion.add_flag(PETITION_KIND, petition_id, f"petitions:{petition_id}", None, reason[:20], now=now)
     return True
 
 
@@ -1614,6 +1625,10 @@ async def clear_review(moderator: dict, petition_id: int, note: str = "") -> Non
         if petition["flagged_at"] is None:
             raise RuleError(N_("This petition is not flagged for review."))
         await Petition.update({Petition.flagged_at: None, Petition.review_reason: ""}).where(Petition.id == petition_id)
+        await discussion.resolve_flags(PETITION_KIND, petition_id, "kept")
+        await discussion.record(PETITION_KIND, petition_id, f"petitions:{petition_id}", "review_cleared",
+                                moderator_id=moderator["id"], organisation_id=petition["organisation"],
+                                note=(note or "")[:500])
         await audit(moderator["id"], "petitions.review_done", organisation_id=petition["organisation"],
                     subject=f"petitions:{petition_id}", details={"note": (note or "")[:500]})
 

@@ -501,6 +501,25 @@ async def test_clearing_a_review_flag(world, settings):
     assert (await row(petition["id"]))["flagged_at"] is None
 
 
+async def test_moderation_decisions_go_to_the_shared_reports_and_log(world, settings):
+    from civic.participation import discussion
+    from civic.participation.tables import Flag
+
+    rejected = await new_petition(settings, world)
+    await services.reject(world["moderator"], rejected["id"], "court", "It asks to change a verdict.")
+    flagged = await open_petition(settings, world)
+    await services.flag_for_review(flagged["id"], "burst")
+    assert await Flag.exists().where((Flag.target_kind == services.PETITION_KIND) & (Flag.target_id == flagged["id"])
+                                     & Flag.resolved_at.is_null() & Flag.reporter.is_null())
+    await services.clear_review(world["moderator"], flagged["id"], "Looked fine")
+    assert not await Flag.exists().where((Flag.target_id == flagged["id"]) & Flag.resolved_at.is_null())
+    entries, _more = await discussion.public_log("petitions:")
+    seen = {(e["subject"], e["action"]) for e in entries}
+    assert (f"petitions:{rejected['id']}", "rejected") in seen and (f"petitions:{flagged['id']}", "approved") in seen
+    assert (f"petitions:{flagged['id']}", "review_cleared") in seen
+    assert all("moderator" not in e for e in entries)  # the public log never names the moderator
+
+
 # --------------------------------------------------------------------------- threshold, answer, outcome
 
 
