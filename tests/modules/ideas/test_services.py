@@ -674,3 +674,23 @@ async def test_the_demo_loads_once_with_answered_overdue_and_challenge_examples(
     thread = await Comment.select().where((Comment.subject == f"ideas:{by_title[demo.IDEAS[0].title]['id']}")
                                           & (Comment.kind == "answer"))
     assert len(thread) == 1
+
+
+async def test_the_shared_participation_rows_reach_the_export_and_account_deletion(world, settings):
+    from civic.participation import people
+    from civic.participation.tables import Flag, Follow, Support
+
+    idea_id = await new_idea(settings, world)
+    await services.support(world["neighbour"], idea_id)
+    comment = await services.add_comment(settings, world["neighbour"], idea_id, "A bench by the stop, please.")
+    await services.flag(settings, world["citizen"], "comment", comment, "spam")
+    data = await people.personal_data(world["neighbour"]["id"])
+    assert [s["subject"] for s in data["supports"]] == [f"ideas:{idea_id}"]
+    assert [c["id"] for c in data["comments"]] == [comment]
+    assert f"ideas:{idea_id}" in [f["subject"] for f in data["follows"]]
+    assert [r["target_id"] for r in (await people.personal_data(world["citizen"]["id"]))["reports"]] == [comment]
+    await people.forget_person(world["neighbour"]["id"])
+    await people.forget_person(world["citizen"]["id"])
+    assert not await Follow.exists().where(Follow.user == world["neighbour"]["id"])
+    assert await Support.count().where(Support.subject == f"ideas:{idea_id}") == 1  # the counter still matches
+    assert not await Flag.exists().where(Flag.reporter == world["citizen"]["id"])
