@@ -20,6 +20,7 @@ CORE_APPS = (
     "civic.responses.piccolo_app",
     "civic.notify.piccolo_app",
     "civic.references.piccolo_app",
+    "civic.participation.piccolo_app",
     "search.piccolo_app",
 )
 

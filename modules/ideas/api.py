@@ -19,9 +19,10 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from civic.accounts.guards import at_least, current_user
 from civic.accounts.verification import Level
 from civic.i18n.runtime import gettext as _
+from civic.rules import NotFound, RuleError
 from civic.territory.tables import Territory
 from modules.ideas import services
-from modules.ideas.services import IdeaError
+
 
 confirmed = at_least(Level.EMAIL_CONFIRMED)
 TAGS = ["ideas"]
@@ -45,8 +46,8 @@ def _plain(value):
     return value.isoformat() if isinstance(value, (date, datetime)) else value
 
 
-def _refused(exc: IdeaError) -> Response:
-    if isinstance(exc, services.IdeaNotFound):
+def _refused(exc: RuleError) -> Response:
+    if isinstance(exc, NotFound):
         raise NotFoundException()
     return Response({"status_code": exc.status_code, "detail": _(exc.msgid, **exc.params),
                      "field": None if exc.field == "__all__" else exc.field}, status_code=exc.status_code)
@@ -69,11 +70,11 @@ async def list_ideas(sort: FromQuery[str] = "new", territory: FromQuery[str | No
     """Sorts: new, supported, trending, discussed, answered. ``territory`` is a territory code and
     includes everything below it."""
     if sort not in services.SORTS:
-        return _refused(IdeaError("Choose an order from the list.", "sort"))
+        return _refused(RuleError("Choose an order from the list.", "sort"))
     if category and category not in services.CATEGORIES:
-        return _refused(IdeaError("Choose a category from the list.", "category"))
+        return _refused(RuleError("Choose a category from the list.", "category"))
     if status and status not in services.STATUSES:
-        return _refused(IdeaError("Choose a status from the list.", "status"))
+        return _refused(RuleError("Choose a status from the list.", "status"))
     result = await services.list_ideas(sort=sort, territory=territory, category=category, status=status,
                                        challenge_id=challenge, page=max(1, page))
     return Response({"ideas": [_card(r) for r in result.items], "page": result.page, "has_next": result.has_next})
@@ -140,13 +141,13 @@ async def propose(request: Request, state: State, data: JSONBody[ProposeIn]) -> 
     if data.territory:
         row = await Territory.select(Territory.id).where(Territory.code == data.territory).first()
         if row is None:
-            return _refused(IdeaError("Choose the district or rural okrug the idea is for.", "territory"))
+            return _refused(RuleError("Choose the district or rural okrug the idea is for.", "territory"))
         territory_id = row["id"]
     try:
         idea_id = await services.propose(state.settings, current_user(request), title=data.title, body=data.body,
                                          category=data.category, territory_id=territory_id,
                                          cost_estimate=data.cost_estimate, challenge_id=data.challenge)
-    except IdeaError as exc:
+    except RuleError as exc:
         return _refused(exc)
     idea = await services.get_idea(idea_id)
     return Response({"id": idea_id, "visibility": idea["visibility"], "url": f"/ideas/{idea_id}"}, status_code=201)
@@ -157,7 +158,7 @@ async def propose(request: Request, state: State, data: JSONBody[ProposeIn]) -> 
 async def support(request: Request, idea_id: FromPath[int]) -> Response:
     try:
         result = await services.support(current_user(request), idea_id)
-    except IdeaError as exc:
+    except RuleError as exc:
         return _refused(exc)
     return Response({"support_count": result.support_count, "supported": True, "changed": result.changed})
 
@@ -167,7 +168,7 @@ async def support(request: Request, idea_id: FromPath[int]) -> Response:
 async def withdraw(request: Request, idea_id: FromPath[int]) -> Response:
     try:
         result = await services.withdraw_support(current_user(request), idea_id)
-    except IdeaError as exc:
+    except RuleError as exc:
         return _refused(exc)
     return Response({"support_count": result.support_count, "supported": False, "changed": result.changed})
 
@@ -178,7 +179,7 @@ async def comment(request: Request, state: State, idea_id: FromPath[int], data: 
     try:
         comment_id = await services.add_comment(state.settings, current_user(request), idea_id, data.body,
                                                 data.parent)
-    except IdeaError as exc:
+    except RuleError as exc:
         return _refused(exc)
     return Response({"id": comment_id, "url": f"/ideas/{idea_id}#comment-{comment_id}"}, status_code=201)
 

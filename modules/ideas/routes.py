@@ -26,13 +26,14 @@ from civic.accounts.services import over_rate_limit
 from civic.accounts.verification import Level
 from civic.engagement.levels import LEVEL_LABELS, LEVELS
 from civic.i18n.runtime import N_, gettext as _
+from civic.rules import Denied, NotFound, RuleError
 from civic.territory.tables import Organisation
 from civic.web.flash import flash
 from civic.web.forms import form_data, integer, text
 from civic.web.pages import page, see_other
 from modules.ideas import services
-from modules.ideas.services import IdeaError, ImageUpload
-from modules.ideas.tables import Comment, IdeaImage, Milestone
+from modules.ideas.services import ImageUpload
+from modules.ideas.tables import IdeaImage, Milestone
 
 confirmed = at_least(Level.EMAIL_CONFIRMED)
 FORM_FIELDS = ("title", "body", "category", "territory", "cost_estimate", "images")
@@ -66,12 +67,12 @@ def _is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
 
 
-def _message(exc: IdeaError) -> str:
+def _message(exc: RuleError) -> str:
     return _(exc.msgid, **exc.params)
 
 
-def _refusal_page(request: Request, exc: IdeaError) -> Response:
-    if isinstance(exc, services.IdeaNotFound):
+def _refusal_page(request: Request, exc: RuleError) -> Response:
+    if isinstance(exc, NotFound):
         raise NotFoundException()
     title = _("Access denied") if exc.status_code == 403 else _("This could not be done")
     return page(request, "core/error.html", {"title": title, "message": _message(exc),
@@ -256,7 +257,7 @@ async def propose(request: Request, state: State) -> Response:
             state.settings, current_user(request), title=values["title"], body=values["body"],
             category=values["category"], territory_id=values["territory"], cost_estimate=values["cost_estimate"],
             challenge_id=challenge_id, images=await _uploads(form))
-    except IdeaError as exc:
+    except RuleError as exc:
         if exc.status_code == 403:
             return _refusal_page(request, exc)
         field = exc.field if exc.field in FORM_FIELDS else "__all__"
@@ -274,7 +275,7 @@ async def propose(request: Request, state: State) -> Response:
 async def edit_form(request: Request, idea_id: FromPath[int]) -> Response:
     idea = await _idea_for_page(idea_id)
     if idea["author"] != current_user(request)["id"] or not await services.may_edit(current_user(request), idea):
-        return _refusal_page(request, services.IdeaDenied(N_("This idea can no longer be edited.")))
+        return _refusal_page(request, Denied(N_("This idea can no longer be edited.")))
     values = {"title": idea["title"], "body": idea["body"], "category": idea["category"],
               "cost_estimate": "" if idea["cost_estimate"] is None else str(idea["cost_estimate"]),
               "territory": idea["territory"]}
@@ -291,7 +292,7 @@ async def edit(request: Request, state: State, idea_id: FromPath[int]) -> Respon
         versioned = await services.edit_idea(state.settings, current_user(request), idea_id, title=values["title"],
                                              body=values["body"], category=values["category"],
                                              cost_estimate=values["cost_estimate"])
-    except IdeaError as exc:
+    except RuleError as exc:
         if exc.status_code != 400 or exc.field == "__all__":
             return _refusal_page(request, exc)
         return page(request, "ideas/form.html", await _form_context(
@@ -316,11 +317,11 @@ async def _support_answer(request: Request, idea_id: int, action) -> Response:
     try:
         if await over_rate_limit(settings, f"ideas:support:{user['id']}", services.SUPPORTS_PER_MINUTE,
                                  timedelta(minutes=1)):
-            raise IdeaError(N_("You are doing this too often. Please wait a minute and try again."))
+            raise RuleError(N_("You are doing this too often. Please wait a minute and try again."))
         result = await action(user, idea_id)
-    except services.IdeaNotFound:
+    except NotFound:
         raise NotFoundException() from None
-    except IdeaError as exc:
+    except RuleError as exc:
         error = _message(exc)
         if not _is_htmx(request):
             return await _detail_page(request, idea_id, errors={"support": error}, status_code=exc.status_code)
@@ -349,7 +350,7 @@ async def follow(request: Request, idea_id: FromPath[int]) -> Response:
     on = text(data, "follow") != "off"
     try:
         await services.follow(current_user(request), idea_id, on)
-    except IdeaError as exc:
+    except RuleError as exc:
         return _refusal_page(request, exc)
     flash(request, _("You will be told about changes and answers.") if on else _("You no longer follow this idea."),
           "success")
@@ -368,15 +369,14 @@ async def comment(request: Request, state: State, idea_id: FromPath[int]) -> Res
     comment_id = None
     try:
         comment_id = await services.add_comment(state.settings, current_user(request), idea_id, body, parent_id)
-    except services.IdeaNotFound:
+    except NotFound:
         raise NotFoundException() from None
-    except IdeaError as exc:
+    except RuleError as exc:
         errors = {field: _message(exc)}
         if not _is_htmx(request):
             return await _detail_page(request, idea_id, errors=errors, values={field: body},
                                       status_code=exc.status_code)
-    pending = comment_id and (await Comment.select(Comment.visibility).where(Comment.id == comment_id).first())[
-        "visibility"] == services.PENDING
+    pending = comment_id and (await services.get_comment(comment_id))["visibility"] == services.PENDING
     if _is_htmx(request):
         idea = await _idea_for_page(idea_id)
         context = await _discussion_context(request, idea, errors, {field: body} if errors else {})
@@ -390,25 +390,25 @@ async def comment(request: Request, state: State, idea_id: FromPath[int]) -> Res
 
 @get("/ideas/comments/{comment_id:int}/edit", guards=[confirmed])
 async def comment_edit_form(request: Request, comment_id: FromPath[int]) -> Response:
-    row = await Comment.select().where(Comment.id == comment_id).first()
+    row = await services.get_comment(comment_id)
     if row is None:
         raise NotFoundException()
     if row["author"] != current_user(request)["id"] or not services.comment_editable(row):
-        return _refusal_page(request, IdeaError(
+        return _refusal_page(request, RuleError(
             N_("A comment can be edited only within 15 minutes of writing it.")))
     return page(request, "ideas/comment_edit.html", {"comment": row, "errors": {}, "values": {"comment": row["body"]}})
 
 
 @post("/ideas/comments/{comment_id:int}/edit", guards=[confirmed])
 async def comment_edit(request: Request, state: State, comment_id: FromPath[int]) -> Response:
-    row = await Comment.select().where(Comment.id == comment_id).first()
+    row = await services.get_comment(comment_id)
     if row is None:
         raise NotFoundException()
     data = await form_data(request)
     body = text(data, "comment", 10_000)
     try:
         await services.edit_comment(state.settings, current_user(request), comment_id, body)
-    except IdeaError as exc:
+    except RuleError as exc:
         if exc.field != "comment" or exc.status_code != 400:
             return _refusal_page(request, exc)
         return page(request, "ideas/comment_edit.html", {"comment": row, "errors": {"comment": _message(exc)},
@@ -422,9 +422,9 @@ async def _flag(request: Request, kind: str, target_id: int, back: str, idea_id:
     try:
         await services.flag(request.app.state.settings, current_user(request), kind, target_id,
                             text(data, "reason", 20), text(data, "note", 1000))
-    except services.IdeaNotFound:
+    except NotFound:
         raise NotFoundException() from None
-    except IdeaError as exc:
+    except RuleError as exc:
         if idea_id is not None and exc.status_code == 400:
             return await _detail_page(request, idea_id, errors={f"flag-{kind}-{target_id}": _message(exc)},
                                       status_code=400)
@@ -440,7 +440,7 @@ async def flag_idea(request: Request, idea_id: FromPath[int]) -> Response:
 
 @post("/ideas/comments/{comment_id:int}/flag", guards=[signed_in])
 async def flag_comment(request: Request, comment_id: FromPath[int]) -> Response:
-    row = await Comment.select(Comment.idea).where(Comment.id == comment_id).first()
+    row = await services.get_comment(comment_id)
     if row is None:
         raise NotFoundException()
     return await _flag(request, "comment", comment_id, f"/ideas/{row['idea']}#comment-{comment_id}", row["idea"])
@@ -452,9 +452,9 @@ async def flag_comment(request: Request, comment_id: FromPath[int]) -> Response:
 async def _staff_action(request: Request, idea_id: int, work, success: str, anchor: str) -> Response:
     try:
         await work(await form_data(request))
-    except services.IdeaNotFound:
+    except NotFound:
         raise NotFoundException() from None
-    except IdeaError as exc:
+    except RuleError as exc:
         if exc.status_code == 403:
             return _refusal_page(request, exc)
         return await _detail_page(request, idea_id, errors={exc.field if exc.field != "__all__" else anchor:
@@ -551,7 +551,7 @@ async def _challenge_form_context(request: Request, values: dict, errors: dict) 
 async def challenge_form(request: Request) -> Response:
     context = await _challenge_form_context(request, {"level": "dialogue"}, {})
     if not context["organisations"]:
-        return _refusal_page(request, services.IdeaDenied(
+        return _refusal_page(request, Denied(
             N_("Only staff of the organisation may publish its challenges.")))
     return page(request, "ideas/challenge_form.html", context)
 
@@ -566,7 +566,7 @@ async def create_challenge(request: Request) -> Response:
             current_user(request), organisation_id=values["organisation"], territory_id=values["territory"],
             title=values["title"], problem=values["problem"], success_criteria=values["success_criteria"],
             deadline=_date(values["deadline"]), level=values["level"])
-    except IdeaError as exc:
+    except RuleError as exc:
         if exc.status_code == 403:
             return _refusal_page(request, exc)
         return page(request, "ideas/challenge_form.html",
@@ -600,7 +600,7 @@ async def challenge_detail(request: Request, challenge_id: FromPath[int]) -> Res
 async def close_challenge(request: Request, challenge_id: FromPath[int]) -> Response:
     try:
         await services.close_challenge(current_user(request), challenge_id)
-    except IdeaError as exc:
+    except RuleError as exc:
         if exc.status_code != 400:
             return _refusal_page(request, exc)
         return await _challenge_page(request, challenge_id, {"outcome": _message(exc)}, 400)
@@ -613,7 +613,7 @@ async def publish_outcome(request: Request, challenge_id: FromPath[int]) -> Resp
     data = await form_data(request)
     try:
         await services.publish_outcome(current_user(request), challenge_id, text(data, "outcome", 10_000))
-    except IdeaError as exc:
+    except RuleError as exc:
         if exc.status_code != 400:
             return _refusal_page(request, exc)
         return await _challenge_page(request, challenge_id, {"outcome": _message(exc)}, 400)
@@ -633,7 +633,7 @@ async def flag_challenge(request: Request, challenge_id: FromPath[int]) -> Respo
 async def moderation_queue(request: Request) -> Response:
     try:
         queue = await services.moderation_queue(current_user(request))
-    except IdeaError as exc:
+    except RuleError as exc:
         return _refusal_page(request, exc)
     return page(request, "ideas/moderation.html", {"queue": queue, "labels": labels()})
 
@@ -659,7 +659,7 @@ async def moderate(request: Request, kind: FromPath[str], target_id: FromPath[in
             await services.reject(moderator, kind, target_id, reason, note)
         else:
             await services.dismiss_flags(moderator, kind, target_id)
-    except IdeaError as exc:
+    except RuleError as exc:
         return _refusal_page(request, exc)
     flash(request, {"hide": _("Hidden. The placeholder shows the reason."), "restore": _("Shown again."),
                     "approve": _("Published."), "reject": _("Not published. The author is told why."),
@@ -674,12 +674,12 @@ async def block(request: Request) -> Response:
     user_id = integer(data, "user")
     try:
         if user_id is None:
-            raise IdeaError(N_("This account does not exist."))
+            raise RuleError(N_("This account does not exist."))
         if text(data, "unblock") == "yes":
             await services.unblock_account(current_user(request), user_id)
         else:
             await services.block_account(current_user(request), user_id, text(data, "reason", 500))
-    except IdeaError as exc:
+    except RuleError as exc:
         return _refusal_page(request, exc)
     flash(request, _("The account is updated."), "success")
     back = text(data, "next", 300)
@@ -700,7 +700,7 @@ async def moderation_log(request: Request, page_number: FromQuery[int] = 1) -> R
 async def policy_list(request: Request) -> Response:
     organisations = await services.policy_organisations(current_user(request))
     if not organisations:
-        return _refusal_page(request, services.IdeaDenied(
+        return _refusal_page(request, Denied(
             N_("Only an administrator of the organisation may change its rules for ideas.")))
     return page(request, "ideas/policy_list.html", {"organisations": organisations})
 
@@ -711,7 +711,7 @@ async def policy_form(request: Request, slug: FromPath[str]) -> Response:
     if organisation is None:
         raise NotFoundException()
     if not await services.may_set_policy(current_user(request), organisation["id"]):
-        return _refusal_page(request, services.IdeaDenied(
+        return _refusal_page(request, Denied(
             N_("Only an administrator of the organisation may change its rules for ideas.")))
     policy = await services.policy_for(organisation["id"])
     return page(request, "ideas/policy.html", {"organisation": organisation, "values": policy, "errors": {}})
@@ -728,7 +728,7 @@ async def save_policy(request: Request, slug: FromPath[str]) -> Response:
     try:
         await services.set_policy(current_user(request), organisation["id"], moderation=values["moderation"],
                                   support_threshold=threshold if threshold is not None else 0)
-    except IdeaError as exc:
+    except RuleError as exc:
         if exc.status_code == 403:
             return _refusal_page(request, exc)
         return page(request, "ideas/policy.html", {"organisation": organisation, "values": values,

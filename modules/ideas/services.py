@@ -8,13 +8,12 @@ idea that reaches its support threshold gets an official answer within 15 workin
 ``civic.responses``, and the answer goes to every supporter.
 
 Every mutating function runs in one write transaction: it happens completely or not at all.
-Refusals raise :class:`IdeaError` (bad input, status 400), :class:`IdeaDenied` (403) or
-:class:`IdeaNotFound` (404) carrying an English msgid that the caller translates.
+Refusals raise :class:`RuleError` (bad input, status 400), :class:`Denied` (403) or
+:class:`NotFound` (404) carrying an English msgid that the caller translates.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -22,29 +21,23 @@ from pathlib import Path
 from civic import uploads
 from civic.accounts.services import audit, over_rate_limit
 from civic.accounts.tables import Membership, Role, User
-from civic.db import subject_row_id, write_transaction
+from civic.clock import almaty_today, now_utc
+from civic.db import subject_row_id
 from civic.engagement.levels import LEVELS
 from civic.i18n.runtime import N_
-from civic.notify.services import Message, notify, notify_many
+from civic.notify.services import tell
 from civic.responses import services as responses
 from civic.responses.tables import OfficialResponse
-from civic.runtime import current_engine
+from civic import participation
+from civic.participation import discussion, follows, supports
+from civic.participation.tables import Comment
+from civic.permissions import CHAIN_SQL, Action
+from civic.rules import Denied, NotFound, RuleError
+from civic.runtime import transaction
 from civic.settings import Settings
+from civic.text import count_links, detect_language, plain_summary
 from civic.territory.tables import Organisation, OrganisationKind, Territory, TerritoryKind
-from modules.ideas.tables import (
-    Challenge,
-    Comment,
-    Flag,
-    Follow,
-    Idea,
-    IdeaImage,
-    IdeaPolicy,
-    IdeaVersion,
-    Milestone,
-    ModerationEntry,
-    StatusChange,
-    Support,
-)
+from modules.ideas.tables import Challenge, Idea, IdeaImage, IdeaPolicy, IdeaVersion, Milestone, StatusChange
 
 # --------------------------------------------------------------------------- vocabulary
 
@@ -100,9 +93,13 @@ FLAG_REASONS = {
     "prohibited": N_("Prohibited content"),
 }
 
-VISIBLE = "visible"
-PENDING = "pending"
-HIDDEN = "hidden"
+VISIBLE = discussion.VISIBLE
+PENDING = discussion.PENDING
+HIDDEN = discussion.HIDDEN
+
+#: What the ideas module calls the items it moderates, and what the shared flags and log call them.
+CORE_KINDS = {"idea": "ideas.idea", "comment": discussion.COMMENT, "challenge": "ideas.challenge"}
+KINDS_OF_CORE = {core: kind for kind, core in CORE_KINDS.items()}
 
 CHALLENGE_OPEN = "open"
 CHALLENGE_CLOSED = "closed"
@@ -123,7 +120,7 @@ SORTS = {
 
 DEFAULT_THRESHOLD = 100  # issue 4: "setting per organisation, demo 100"
 DEFAULT_MODERATION = "post"
-COMMENT_EDIT_WINDOW = timedelta(minutes=15)
+COMMENT_EDIT_WINDOW = discussion.EDIT_WINDOW
 MAX_IMAGES = 3
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 TITLE_LENGTH = (8, 200)
@@ -150,72 +147,22 @@ SUPPORTS_PER_MINUTE = 30
 TREND_EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 TREND_HALF_LIFE = timedelta(days=7)
 
-LINK_RE = re.compile(r"(https?://|www\.)", re.IGNORECASE)
-KAZAKH_LETTERS = re.compile(r"[әғқңөұүһіӘҒҚҢӨҰҮҺІ]")
-CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 
 
-class IdeaError(Exception):
-    """A rule refused the action (bad input: 400). ``msgid`` is English and translatable;
-    ``params`` fill its %(name)s placeholders; ``field`` names the form field."""
-
-    status_code = 400
-
-    def __init__(self, msgid: str, field: str = "__all__", **params) -> None:
-        self.msgid = msgid
-        self.field = field
-        self.params = params
-        super().__init__(msgid % params if params else msgid)
-
-    def translated(self, language: str | None = None) -> str:
-        from civic.i18n.runtime import current_language, translator
-
-        text = translator(language or current_language()).gettext(self.msgid)
-        return text % self.params if self.params else text
+def subject_of(idea_id: int) -> str:
+    """The idea's subject id (its search document, its supports, follows and discussion)."""
+    return f"ideas:{idea_id}"
 
 
-class IdeaDenied(IdeaError):
-    """The person may not do this (403)."""
-
-    status_code = 403
+def challenge_subject(challenge_id: int) -> str:
+    return f"ideas:challenge-{challenge_id}"
 
 
-class IdeaNotFound(IdeaError):
-    status_code = 404
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def almaty_today() -> date:
-    return responses.almaty_today()
-
-
-# --------------------------------------------------------------------------- small helpers
-
-
-def detect_language(text: str) -> str:
-    """Kazakh when the text has letters only Kazakh uses, Russian for other Cyrillic, else English."""
-    if KAZAKH_LETTERS.search(text):
-        return "kk"
-    if CYRILLIC.search(text):
-        return "ru"
-    return "en"
-
-
-def plain_summary(markdown_text: str, length: int = 280) -> str:
-    """The opening of a markdown text as plain text, for cards and search results."""
-    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", markdown_text or "")
-    text = re.sub(r"[*_`>#~|]+", "", text)
-    text = " ".join(text.split())
-    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
-
-
-def count_links(text: str) -> int:
-    return len(LINK_RE.findall(text or ""))
+def idea_of(subject: str) -> int | None:
+    """The idea a subject id names, if it names one."""
+    return subject_row_id(subject) if (subject or "").startswith("ideas:") else None
 
 
 def trend_weight(at: datetime) -> float:
@@ -260,24 +207,6 @@ class IdeaList:
 # --------------------------------------------------------------------------- organisations
 
 
-CHAIN_SQL = (
-    'WITH RECURSIVE chain(id, parent, depth) AS ('
-    ' SELECT "id", "parent", 0 FROM "civic_organisation" WHERE "id" = {}'
-    ' UNION ALL'
-    ' SELECT o."id", o."parent", chain.depth + 1 FROM "civic_organisation" o JOIN chain ON o."id" = chain.parent'
-    ' WHERE chain.depth < 10)'
-)
-
-
-async def organisation_chain(organisation_id: int | None) -> list[int]:
-    """The organisation and the bodies above it (a department's akimat, a district akimat's city)."""
-    if not organisation_id:
-        return []
-    rows = await Organisation.raw("SELECT id FROM (" + CHAIN_SQL + " SELECT id, depth FROM chain) x ORDER BY depth",
-                                  organisation_id)
-    return [r["id"] for r in rows]
-
-
 async def organisation_for_territory(territory_id: int) -> int | None:
     """The akimat that answers for a territory: its own, else the nearest one above it."""
     territory = await Territory.select(Territory.path).where(Territory.id == territory_id).first()
@@ -307,55 +236,24 @@ async def policy_for(organisation_id: int | None) -> dict:
     return {"moderation": DEFAULT_MODERATION, "support_threshold": DEFAULT_THRESHOLD, "organisation": None}
 
 
-async def _has_role_in_chain(user: dict | None, organisation_id: int | None, roles: tuple[str, ...]) -> bool:
-    if not user:
-        return False
-    if user.get("is_admin"):
-        return True
-    chain = await organisation_chain(organisation_id)
-    if not chain:
-        return False
-    return await Membership.exists().where(
-        (Membership.user == user["id"]) & Membership.organisation.is_in(chain) & Membership.role.is_in(list(roles)))
+#: What needs permission in ideas (civic.permissions): roles count down the organisation tree.
+MODERATE = Action("ideas.moderate", roles=(Role.MODERATOR, Role.ADMINISTRATOR))
+SET_POLICY = Action("ideas.set_policy", roles=(Role.ADMINISTRATOR,))
 
 
 async def may_moderate(user: dict | None, organisation_id: int | None) -> bool:
     """Moderators (and administrators) of the organisation or of a body above it; platform
     administrators everywhere."""
-    return await _has_role_in_chain(user, organisation_id, (Role.MODERATOR, Role.ADMINISTRATOR))
+    return await participation.may_in(user, MODERATE, organisation_id)
 
 
 async def is_moderator_anywhere(user: dict | None) -> bool:
-    if not user:
-        return False
-    if user.get("is_admin"):
-        return True
-    return await Membership.exists().where(
-        (Membership.user == user["id"]) & Membership.role.is_in([Role.MODERATOR, Role.ADMINISTRATOR]))
+    return await participation.moderates_anywhere(user, MODERATE)
 
 
 async def moderated_organisations(user: dict) -> list[int] | None:
     """Every organisation the person moderates (with the bodies below them); None: all."""
-    if user.get("is_admin"):
-        return None
-    rows = await Membership.select(Membership.organisation).where(
-        (Membership.user == user["id"]) & Membership.role.is_in([Role.MODERATOR, Role.ADMINISTRATOR]))
-    roots = {r["organisation"] for r in rows}
-    if not roots:
-        return []
-    organisations = await Organisation.select(Organisation.id, Organisation.parent)
-    children: dict[int, list[int]] = {}
-    for o in organisations:
-        if o["parent"]:
-            children.setdefault(o["parent"], []).append(o["id"])
-    found, stack = set(), list(roots)
-    while stack:
-        current = stack.pop()
-        if current in found:
-            continue
-        found.add(current)
-        stack.extend(children.get(current, []))
-    return sorted(found)
+    return await participation.moderated_organisations(user, MODERATE)
 
 
 async def may_manage(user: dict | None, idea: dict) -> bool:
@@ -390,7 +288,7 @@ async def challenge_organisations_of(user: dict) -> list[dict]:
 
 
 async def may_set_policy(user: dict | None, organisation_id: int) -> bool:
-    return await _has_role_in_chain(user, organisation_id, (Role.ADMINISTRATOR,))
+    return await participation.may_in(user, SET_POLICY, organisation_id)
 
 
 async def policy_organisations(user: dict) -> list[dict]:
@@ -412,12 +310,12 @@ async def policy_organisations(user: dict) -> list[dict]:
 async def set_policy(actor: dict, organisation_id: int, *, moderation: str, support_threshold: int) -> None:
     """An organisation's administrator chooses pre- or post-moderation and the support threshold."""
     if not await may_set_policy(actor, organisation_id):
-        raise IdeaDenied(N_("Only an administrator of the organisation may change its rules for ideas."))
+        raise Denied(N_("Only an administrator of the organisation may change its rules for ideas."))
     if moderation not in ("pre", "post"):
-        raise IdeaError(N_("Choose pre-moderation or post-moderation."), "moderation")
+        raise RuleError(N_("Choose pre-moderation or post-moderation."), "moderation")
     if not isinstance(support_threshold, int) or not 1 <= support_threshold <= 1_000_000:
-        raise IdeaError(N_("The support threshold must be a whole number from 1 to 1,000,000."), "support_threshold")
-    async with write_transaction(current_engine()):
+        raise RuleError(N_("The support threshold must be a whole number from 1 to 1,000,000."), "support_threshold")
+    async with transaction():
         await IdeaPolicy.insert(IdeaPolicy(organisation=organisation_id, moderation=moderation,
                                            support_threshold=support_threshold, updated_at=now_utc())).on_conflict(
             target=IdeaPolicy.organisation, action="DO UPDATE",
@@ -535,7 +433,7 @@ async def get_idea(idea_id: int) -> dict | None:
 async def _idea_or_error(idea_id: int) -> dict:
     idea = await Idea.select().where(Idea.id == idea_id).first()
     if idea is None:
-        raise IdeaNotFound(N_("This idea does not exist."))
+        raise NotFound(N_("This idea does not exist."))
     return idea
 
 
@@ -552,35 +450,19 @@ async def may_see_content(user: dict | None, idea: dict) -> bool:
 async def viewer_state(user: dict | None, idea_id: int) -> dict:
     if not user:
         return {"supported": False, "following": False}
-    supported = await Support.exists().where((Support.idea == idea_id) & (Support.user == user["id"]))
-    following = await Follow.exists().where((Follow.idea == idea_id) & (Follow.user == user["id"]))
+    supported = await supports.has_supported(subject_of(idea_id), user["id"])
+    following = await follows.is_following(subject_of(idea_id), user["id"])
     return {"supported": supported, "following": following}
 
 
 async def comments_of(idea_id: int, viewer: dict | None = None, moderator: bool = False) -> list[dict]:
     """The discussion: top-level comments oldest first, each with its replies. Hidden comments
     keep their place as a placeholder; pending ones show only to their author and moderators."""
-    rows = await Comment.raw(
-        'SELECT c.*, u."display_name" AS "author_name" FROM "ideas_comment" c'
-        ' LEFT JOIN "civic_user" u ON u."id" = c."author" WHERE c."idea" = {} ORDER BY c."created_at", c."id"',
-        idea_id)
-    viewer_id = viewer["id"] if viewer else None
-    shown = []
-    for row in rows:
-        if row["visibility"] == PENDING and not (moderator or row["author"] == viewer_id):
-            continue
-        row["show_content"] = row["visibility"] == VISIBLE or moderator or row["author"] == viewer_id
-        row["replies"] = []
-        shown.append(row)
-    by_id = {row["id"]: row for row in shown}
-    top = []
-    for row in shown:
-        parent = by_id.get(row["parent"]) if row["parent"] else None
-        if parent is not None:
-            parent["replies"].append(row)
-        elif not row["parent"]:
-            top.append(row)
-    return top
+    thread = await discussion.thread(subject_of(idea_id), viewer["id"] if viewer else None, moderator)
+    for row in thread:
+        for item in (row, *row["replies"]):
+            item["idea"] = idea_id
+    return thread
 
 
 async def idea_images(idea_id: int) -> list[dict]:
@@ -623,25 +505,25 @@ async def check_posting_allowed(settings: Settings, user: dict, text: str, kind:
     everyone has a rate limit per kind of post and LINKS_PER_POST links at most."""
     now = now or now_utc()
     if user.get("blocked_reason"):
-        raise IdeaDenied(N_("Your account is blocked from posting."))
+        raise Denied(N_("Your account is blocked from posting."))
     links = count_links(text)
     created = user.get("created_at") or now
     is_new = now - created < NEW_ACCOUNT_AGE
     if is_new and links > NEW_ACCOUNT_LINKS_PER_POST:
-        raise IdeaError(N_("New accounts may include at most %(links)s link in a post."), "body",
+        raise RuleError(N_("New accounts may include at most %(links)s link in a post."), "body",
                         links=NEW_ACCOUNT_LINKS_PER_POST)
     if links > LINKS_PER_POST:
-        raise IdeaError(N_("A post may include at most %(links)s links."), "body", links=LINKS_PER_POST)
+        raise RuleError(N_("A post may include at most %(links)s links."), "body", links=LINKS_PER_POST)
     if is_new:
         since = now - timedelta(hours=1)
         recent = await Idea.count().where((Idea.author == user["id"]) & (Idea.created_at > since))
-        recent += await Comment.count().where((Comment.author == user["id"]) & (Comment.created_at > since))
+        recent += await discussion.comments_since(user["id"], since)
         if recent >= NEW_ACCOUNT_POSTS_PER_HOUR:
-            raise IdeaError(N_("New accounts may post at most %(posts)s times an hour. Please come back later."),
+            raise RuleError(N_("New accounts may post at most %(posts)s times an hour. Please come back later."),
                             posts=NEW_ACCOUNT_POSTS_PER_HOUR)
     limit = IDEAS_PER_HOUR if kind == "idea" else COMMENTS_PER_HOUR
     if await over_rate_limit(settings, f"ideas:{kind}:{user['id']}", limit, timedelta(hours=1)):
-        raise IdeaError(N_("You are posting too often. Please wait a while and try again."))
+        raise RuleError(N_("You are posting too often. Please wait a while and try again."))
 
 
 # --------------------------------------------------------------------------- proposing
@@ -650,7 +532,7 @@ async def check_posting_allowed(settings: Settings, user: dict, text: str, kind:
 def _clean_title(title: str) -> str:
     title = " ".join((title or "").split())
     if not TITLE_LENGTH[0] <= len(title) <= TITLE_LENGTH[1]:
-        raise IdeaError(N_("Give the idea a title of %(min)s to %(max)s characters."), "title",
+        raise RuleError(N_("Give the idea a title of %(min)s to %(max)s characters."), "title",
                         min=TITLE_LENGTH[0], max=TITLE_LENGTH[1])
     return title
 
@@ -658,14 +540,14 @@ def _clean_title(title: str) -> str:
 def _clean_body(body: str) -> str:
     body = (body or "").strip()
     if not BODY_LENGTH[0] <= len(body) <= BODY_LENGTH[1]:
-        raise IdeaError(N_("Describe the idea in %(min)s to %(max)s characters."), "body",
+        raise RuleError(N_("Describe the idea in %(min)s to %(max)s characters."), "body",
                         min=BODY_LENGTH[0], max=BODY_LENGTH[1])
     return body
 
 
 def _clean_category(category: str) -> str:
     if category not in CATEGORIES:
-        raise IdeaError(N_("Choose a category from the list."), "category")
+        raise RuleError(N_("Choose a category from the list."), "category")
     return category
 
 
@@ -675,9 +557,9 @@ def _clean_cost(cost) -> int | None:
     try:
         value = int(str(cost).replace(" ", "").replace("\u00a0", ""))
     except ValueError:
-        raise IdeaError(N_("Enter the cost estimate in whole tenge, or leave it empty."), "cost_estimate") from None
+        raise RuleError(N_("Enter the cost estimate in whole tenge, or leave it empty."), "cost_estimate") from None
     if not 0 <= value <= MAX_COST:
-        raise IdeaError(N_("Enter the cost estimate in whole tenge, or leave it empty."), "cost_estimate")
+        raise RuleError(N_("Enter the cost estimate in whole tenge, or leave it empty."), "cost_estimate")
     return value
 
 
@@ -685,17 +567,17 @@ def check_images(images: list[ImageUpload]) -> list[tuple[ImageUpload, str]]:
     """At most three JPEG, PNG, GIF or WebP images of at most 5 MB each, typed by their bytes."""
     images = [i for i in images if i.data or i.filename]
     if len(images) > MAX_IMAGES:
-        raise IdeaError(N_("Attach at most %(count)s images."), "images", count=MAX_IMAGES)
+        raise RuleError(N_("Attach at most %(count)s images."), "images", count=MAX_IMAGES)
     checked = []
     for image in images:
         if not image.data:
-            raise IdeaError(N_("The file %(name)s is empty."), "images", name=uploads.safe_name(image.filename, "image"))
+            raise RuleError(N_("The file %(name)s is empty."), "images", name=uploads.safe_name(image.filename, "image"))
         if len(image.data) > MAX_IMAGE_BYTES:
-            raise IdeaError(N_("The image %(name)s is larger than %(size)s MB."), "images",
+            raise RuleError(N_("The image %(name)s is larger than %(size)s MB."), "images",
                             name=uploads.safe_name(image.filename, "image"), size=MAX_IMAGE_BYTES // (1024 * 1024))
         content_type = sniff_image(image.data)
         if content_type is None:
-            raise IdeaError(N_("The file %(name)s is not a JPEG, PNG, GIF or WebP image."), "images",
+            raise RuleError(N_("The file %(name)s is not a JPEG, PNG, GIF or WebP image."), "images",
                             name=uploads.safe_name(image.filename, "image"))
         checked.append((image, content_type))
     return checked
@@ -716,9 +598,9 @@ async def _challenge_for_new_idea(challenge_id: int | None, today: date) -> dict
         return None
     challenge = await Challenge.select().where(Challenge.id == challenge_id).first()
     if challenge is None or challenge["visibility"] != VISIBLE:
-        raise IdeaError(N_("This challenge does not exist."), "challenge")
+        raise RuleError(N_("This challenge does not exist."), "challenge")
     if not challenge_accepts_ideas(challenge, today):
-        raise IdeaError(N_("This challenge no longer accepts ideas."), "challenge")
+        raise RuleError(N_("This challenge no longer accepts ideas."), "challenge")
     return challenge
 
 
@@ -735,7 +617,7 @@ async def propose(settings: Settings, author: dict, *, title: str, body: str, ca
     department of the challenge it answers; under pre-moderation it waits for a moderator."""
     now = now or now_utc()
     if author.get("verification", 0) < 1:
-        raise IdeaDenied(N_("Confirm your e-mail address before proposing ideas."))
+        raise Denied(N_("Confirm your e-mail address before proposing ideas."))
     title = _clean_title(title)
     body = _clean_body(body)
     category = _clean_category(category)
@@ -744,10 +626,10 @@ async def propose(settings: Settings, author: dict, *, title: str, body: str, ca
     if territory_id is None and challenge is not None:
         territory_id = challenge["territory"]
     if territory_id is None or not await Territory.exists().where(Territory.id == territory_id):
-        raise IdeaError(N_("Choose the district or rural okrug the idea is for."), "territory")
+        raise RuleError(N_("Choose the district or rural okrug the idea is for."), "territory")
     organisation_id = challenge["organisation"] if challenge else await organisation_for_territory(territory_id)
     if organisation_id is None:
-        raise IdeaError(N_("No akimat answers for this territory yet. Choose another one."), "territory")
+        raise RuleError(N_("No akimat answers for this territory yet. Choose another one."), "territory")
     checked = check_images(list(images))
     await check_posting_allowed(settings, author, f"{title}\n{body}", "idea", now)
     policy = await policy_for(organisation_id)
@@ -755,7 +637,7 @@ async def propose(settings: Settings, author: dict, *, title: str, body: str, ca
 
     stored = _store_images(settings, checked)
     try:
-        async with write_transaction(current_engine()):
+        async with transaction():
             idea = Idea(title=title, body=body, summary=plain_summary(body), category=category,
                         territory=territory_id, organisation=organisation_id, author=author["id"],
                         challenge=challenge["id"] if challenge else None, cost_estimate=cost,
@@ -766,7 +648,7 @@ async def propose(settings: Settings, author: dict, *, title: str, body: str, ca
                 extension = image["stored_name"].rsplit(".", 1)[1]
                 await IdeaImage(idea=idea.id, filename=f"idea-{idea.id}-{n}.{extension}", created_at=now,
                                 **image).save()
-            await Follow.insert(Follow(idea=idea.id, user=author["id"], created_at=now))
+            await follows.follow(subject_of(idea.id), author["id"], now)
             await StatusChange(idea=idea.id, old_status="", new_status=PUBLISHED, actor=author["id"],
                                created_at=now).save()
             if visibility == VISIBLE:
@@ -794,12 +676,12 @@ async def edit_idea(settings: Settings, author: dict, idea_id: int, *, title: st
     category = _clean_category(category)
     cost = _clean_cost(cost_estimate)
     await check_posting_allowed(settings, author, f"{title}\n{body}", "edit", now)
-    async with write_transaction(current_engine()):
+    async with transaction():
         idea = await _idea_or_error(idea_id)
         if idea["author"] != author["id"]:
-            raise IdeaDenied(N_("Only the author may edit an idea."))
+            raise Denied(N_("Only the author may edit an idea."))
         if not await may_edit(author, idea):
-            raise IdeaError(N_("This idea can no longer be edited."))
+            raise RuleError(N_("This idea can no longer be edited."))
         if (title, body, category, cost) == (idea["title"], idea["body"], idea["category"], idea["cost_estimate"]):
             return False
         versioned = idea["support_count"] > 0
@@ -813,7 +695,7 @@ async def edit_idea(settings: Settings, author: dict, idea_id: int, *, title: st
             where = where & (Idea.version == idea["version"])
         changed = await Idea.update(changes).where(where).returning(Idea.id)
         if not changed:
-            raise IdeaError(N_("Someone else changed this idea at the same time. Please reload and try again."))
+            raise RuleError(N_("Someone else changed this idea at the same time. Please reload and try again."))
         if idea["visibility"] == VISIBLE:
             await _reindex_idea(idea_id)
         return versioned
@@ -832,15 +714,15 @@ async def _count_support(idea_id: int, step: int, weight: float) -> int:
         ' WHERE "id" = {} AND "visibility" = {} AND "status" IN ({}, {}) RETURNING "support_count"',
         step, weight, idea_id, VISIBLE, *OPEN_STATUSES)
     if not rows:
-        raise IdeaError(N_("Supports are closed: the akimat has decided on this idea."))
+        raise RuleError(N_("Supports are closed: the akimat has decided on this idea."))
     return rows[0]["support_count"]
 
 
 def _require_supportable(idea: dict) -> None:
     if idea["visibility"] != VISIBLE:
-        raise IdeaError(N_("This idea cannot be supported now."))
+        raise RuleError(N_("This idea cannot be supported now."))
     if idea["status"] not in OPEN_STATUSES:
-        raise IdeaError(N_("Supports are closed: the akimat has decided on this idea."))
+        raise RuleError(N_("Supports are closed: the akimat has decided on this idea."))
 
 
 async def support(user: dict, idea_id: int, now: datetime | None = None) -> SupportResult:
@@ -850,94 +732,67 @@ async def support(user: dict, idea_id: int, now: datetime | None = None) -> Supp
     reaches the organisation's threshold opens the official response (:func:`reach_threshold`)."""
     now = now or now_utc()
     if user.get("verification", 0) < 1:
-        raise IdeaDenied(N_("Confirm your e-mail address before supporting ideas."))
-    async with write_transaction(current_engine()):
+        raise Denied(N_("Confirm your e-mail address before supporting ideas."))
+    async with transaction():
         idea = await _idea_or_error(idea_id)
         _require_supportable(idea)
-        inserted = await Support.insert(Support(idea=idea_id, user=user["id"], created_at=now)).on_conflict(
-            action="DO NOTHING").returning(Support.id)
-        if not inserted:
-            count = (await Idea.select(Idea.support_count).where(Idea.id == idea_id).first())["support_count"]
-            return SupportResult(count, supported=True, changed=False)
-        count = await _count_support(idea_id, +1, trend_weight(now))
-        await Follow.insert(Follow(idea=idea_id, user=user["id"], created_at=now)).on_conflict(action="DO NOTHING")
-        reached = False
-        if idea["threshold_reached_at"] is None:
+
+        async def count(step: int, at: datetime) -> int:
+            return await _count_support(idea_id, step, trend_weight(at))
+
+        async def on_count(total: int) -> bool:
+            if idea["threshold_reached_at"] is not None:
+                return False
             policy = await policy_for(idea["organisation"])
-            if count >= policy["support_threshold"]:
-                reached = await reach_threshold(idea_id, now=now, threshold=policy["support_threshold"])
-        return SupportResult(count, supported=True, changed=True, threshold_reached=reached)
+            if total < policy["support_threshold"]:
+                return False
+            return await reach_threshold(idea_id, now=now, threshold=policy["support_threshold"])
+
+        change = await supports.add_support(subject_of(idea_id), user["id"], count=count, on_count=on_count, now=now)
+        if not change.changed:
+            count_now = (await Idea.select(Idea.support_count).where(Idea.id == idea_id).first())["support_count"]
+            return SupportResult(count_now, supported=True, changed=False)
+        await follows.follow(subject_of(idea_id), user["id"], now)
+        return SupportResult(change.count, supported=True, changed=True, threshold_reached=change.threshold_reached)
 
 
 async def withdraw_support(user: dict, idea_id: int) -> SupportResult:
     """A supporter may withdraw while the idea is open; the count goes down in the same transaction."""
-    async with write_transaction(current_engine()):
+    async with transaction():
         idea = await _idea_or_error(idea_id)
         if idea["status"] not in OPEN_STATUSES:
-            raise IdeaError(N_("Supports are closed: the akimat has decided on this idea."))
-        deleted = await Support.delete().where((Support.idea == idea_id) & (Support.user == user["id"])).returning(
-            Support.created_at)
-        if not deleted:
-            count = (await Idea.select(Idea.support_count).where(Idea.id == idea_id).first())["support_count"]
-            return SupportResult(count, supported=False, changed=False)
-        count = await _count_support(idea_id, -1, -trend_weight(deleted[0]["created_at"]))
-        return SupportResult(count, supported=False, changed=True)
+            raise RuleError(N_("Supports are closed: the akimat has decided on this idea."))
+
+        async def count(step: int, supported_at: datetime) -> int:
+            return await _count_support(idea_id, step, step * trend_weight(supported_at))
+
+        change = await supports.withdraw_support(subject_of(idea_id), user["id"], count=count)
+        if not change.changed:
+            count_now = (await Idea.select(Idea.support_count).where(Idea.id == idea_id).first())["support_count"]
+            return SupportResult(count_now, supported=False, changed=False)
+        return SupportResult(change.count, supported=False, changed=True)
 
 
 async def follow(user: dict, idea_id: int, on: bool = True) -> None:
     """Followers hear of status changes and answers; supporters and the author follow by default."""
-    async with write_transaction(current_engine()):
+    async with transaction():
         idea = await _idea_or_error(idea_id)
         if on:
             if idea["visibility"] != VISIBLE and idea["author"] != user["id"]:
-                raise IdeaError(N_("This idea cannot be followed now."))
-            await Follow.insert(Follow(idea=idea_id, user=user["id"], created_at=now_utc())).on_conflict(
-                action="DO NOTHING")
+                raise RuleError(N_("This idea cannot be followed now."))
+            await follows.follow(subject_of(idea_id), user["id"])
         else:
-            await Follow.delete().where((Follow.idea == idea_id) & (Follow.user == user["id"]))
+            await follows.unfollow(subject_of(idea_id), user["id"])
 
 
 async def audience(idea_id: int, exclude: set[int] | None = None) -> list[int]:
     """Everyone to tell about the idea: its author, supporters and followers (each once)."""
     exclude = exclude or set()
-    supporters = await Support.select(Support.user).where(Support.idea == idea_id)
-    followers = await Follow.select(Follow.user).where(Follow.idea == idea_id)
     author = await Idea.select(Idea.author).where(Idea.id == idea_id).first()
-    ids = {r["user"] for r in supporters} | {r["user"] for r in followers}
+    ids = set(await supports.supporters(subject_of(idea_id))) | set(await follows.followers(subject_of(idea_id)))
     if author:
         ids.add(author["author"])
     return sorted(ids - exclude)
-
-
-def _long_date(day: date, language: str) -> str:
-    try:
-        from babel.dates import format_date
-
-        return format_date(day, format="long", locale=language)
-    except Exception:  # an unknown locale must not stop a notification
-        return day.isoformat()
-
-
-async def _tell(user_ids: list[int], kind: str, title_msgid: str, body_msgid: str, url: str, **params) -> None:
-    """Notify each person in their own language (runs inside the caller's transaction)."""
-    from civic.i18n.runtime import translator
-
-    if not user_ids:
-        return
-    languages = {r["id"]: r["language"] for r in await User.select(User.id, User.language).where(
-        User.id.is_in(user_ids))}
-    for user_id in user_ids:
-        language = languages.get(user_id) or "kk"
-        t = translator(language)
-        values = {}
-        for key, value in params.items():
-            if key.endswith("_msgid"):
-                value = t.gettext(value)
-            elif isinstance(value, date):
-                value = _long_date(value, language)
-            values[key.removesuffix("_msgid")] = value
-        await notify(user_id, kind, t.gettext(title_msgid) % values, t.gettext(body_msgid) % values if body_msgid
-                     else values.get("body", ""), url)
 
 
 # --------------------------------------------------------------------------- threshold and answers
@@ -969,7 +824,7 @@ async def reach_threshold(idea_id: int, *, now: datetime | None = None, threshol
         await StatusChange(idea=idea_id, old_status=PUBLISHED, new_status=UNDER_REVIEW, reason="", actor=None,
                            created_at=now).save()
     await Idea.update(changes).where(Idea.id == idea_id)
-    await _tell(await audience(idea_id, {idea["author"]}), "ideas.threshold",
+    await tell(await audience(idea_id, {idea["author"]}), "ideas.threshold",
                 N_("“%(title)s” reached %(count)s supports"),
                 N_("The akimat must now give an official answer by %(due)s. You will be told when it answers."),
                 f"/ideas/{idea_id}", title=idea["title"], count=threshold or idea["support_count"],
@@ -993,26 +848,14 @@ async def on_answer(response: OfficialResponse) -> None:
     await Idea.update({Idea.answered_at: answered_at, Idea.response: response.id}).where(Idea.id == idea_id)
     if not response.answer_is_public:
         return
-    await Comment(idea=idea_id, parent=None, author=response.answered_by, kind="answer", body=response.answer or "",
-                  visibility=VISIBLE, created_at=answered_at).save()
+    await discussion.post_comment(subject_of(idea_id), response.answered_by, response.answer or "", kind="answer",
+                                  now=answered_at)
     organisation = await Organisation.select(Organisation.name_kk, Organisation.name_ru, Organisation.name_en).where(
         Organisation.id == response.organisation).first() or {}
-    from civic.i18n.runtime import translator
-
-    people = await audience(idea_id, {idea["author"]})
-    languages = {r["id"]: r["language"] for r in await User.select(User.id, User.language).where(
-        User.id.is_in(people or [-1]))}
-    summary = plain_summary(response.answer or "", 1000)
-    messages = []
-    for user_id in people:
-        language = languages.get(user_id) or "kk"
-        t = translator(language)
-        name = organisation.get(f"name_{language}") or organisation.get("name_kk", "")
-        messages.append(Message(user_id, "ideas.answered",
-                                t.gettext("%(organisation)s answered “%(title)s”") % {"organisation": name,
-                                                                                      "title": idea["title"]},
-                                summary, f"/ideas/{idea_id}#answer"))
-    await notify_many(messages)  # every supporter, in a few queries
+    await tell(await audience(idea_id, {idea["author"]}), "ideas.answered",
+               N_("%(organisation)s answered “%(title)s”"), "", f"/ideas/{idea_id}#answer",
+               organisation_names=organisation, title=idea["title"],
+               body=plain_summary(response.answer or "", 1000))  # every supporter, in a few queries
     if idea["visibility"] == VISIBLE:
         await _reindex_idea(idea_id)
 
@@ -1029,28 +872,28 @@ async def change_status(actor: dict, idea_id: int, new_status: str, reason: str 
     now = now or now_utc()
     reason = (reason or "").strip()[:5000]
     if new_status not in STATUSES:
-        raise IdeaError(N_("Choose a status from the list."), "status")
-    async with write_transaction(current_engine()):
+        raise RuleError(N_("Choose a status from the list."), "status")
+    async with transaction():
         idea = await _idea_or_error(idea_id)
         if not await may_manage(actor, idea):
-            raise IdeaDenied(N_("Only staff of the answering organisation may change the status of this idea."))
+            raise Denied(N_("Only staff of the answering organisation may change the status of this idea."))
         if idea["visibility"] != VISIBLE:
-            raise IdeaError(N_("A hidden or unmoderated idea cannot change status."))
+            raise RuleError(N_("A hidden or unmoderated idea cannot change status."))
         if new_status not in TRANSITIONS[idea["status"]]:
-            raise IdeaError(N_("An idea cannot go from “%(old)s” to “%(new)s”."), "status",
+            raise RuleError(N_("An idea cannot go from “%(old)s” to “%(new)s”."), "status",
                             old=STATUS_LABELS[idea["status"]], new=STATUS_LABELS[new_status])
         if new_status == NOT_ACCEPTED and not reason:
-            raise IdeaError(N_("Say why the idea is not accepted; the reason is published."), "reason")
+            raise RuleError(N_("Say why the idea is not accepted; the reason is published."), "reason")
         changed = await Idea.update({Idea.status: new_status, Idea.status_reason: reason,
                                      Idea.status_changed_at: now}).where(
             (Idea.id == idea_id) & (Idea.status == idea["status"])).returning(Idea.id)
         if not changed:
-            raise IdeaError(N_("Someone else changed this idea at the same time. Please reload and try again."))
+            raise RuleError(N_("Someone else changed this idea at the same time. Please reload and try again."))
         await StatusChange(idea=idea_id, old_status=idea["status"], new_status=new_status, reason=reason,
                            actor=actor["id"], created_at=now).save()
         await audit(actor["id"], "ideas.status", organisation_id=idea["organisation"], subject=f"ideas:{idea_id}",
                     details={"from": idea["status"], "to": new_status})
-        await _tell(await audience(idea_id, {actor["id"]}), "ideas.status",
+        await tell(await audience(idea_id, {actor["id"]}), "ideas.status",
                     N_("“%(title)s” is now: %(status)s"), "", f"/ideas/{idea_id}",
                     title=idea["title"], status_msgid=STATUS_LABELS[new_status], body=reason)
         await _reindex_idea(idea_id)
@@ -1062,15 +905,15 @@ async def set_implementation(actor: dict, idea_id: int, *, department_id: int | 
     budget line if any, and the progress in percent, once the idea is accepted."""
     budget_line = " ".join((budget_line or "").split())[:200]
     if not isinstance(progress, int) or not 0 <= progress <= 100:
-        raise IdeaError(N_("Progress is a whole number of percent from 0 to 100."), "progress")
-    async with write_transaction(current_engine()):
+        raise RuleError(N_("Progress is a whole number of percent from 0 to 100."), "progress")
+    async with transaction():
         idea = await _idea_or_error(idea_id)
         if not await may_manage(actor, idea):
-            raise IdeaDenied(N_("Only staff of the answering organisation may update the implementation."))
+            raise Denied(N_("Only staff of the answering organisation may update the implementation."))
         if idea["status"] not in DELIVERY_STATUSES:
-            raise IdeaError(N_("Implementation is tracked once the idea is accepted."))
+            raise RuleError(N_("Implementation is tracked once the idea is accepted."))
         if department_id is not None and not await Organisation.exists().where(Organisation.id == department_id):
-            raise IdeaError(N_("Choose the responsible department from the list."), "department")
+            raise RuleError(N_("Choose the responsible department from the list."), "department")
         await Idea.update({Idea.department: department_id, Idea.budget_line: budget_line, Idea.progress: progress,
                            Idea.updated_at: now_utc()}).where(Idea.id == idea_id)
         await audit(actor["id"], "ideas.implementation", organisation_id=idea["organisation"],
@@ -1082,17 +925,17 @@ async def add_milestone(actor: dict, idea_id: int, *, title: str, due_on: date |
     """A dated step of the implementation with the progress (percent of the whole) it brings."""
     title = " ".join((title or "").split())
     if not 3 <= len(title) <= 200:
-        raise IdeaError(N_("Name the milestone in 3 to 200 characters."), "milestone_title")
+        raise RuleError(N_("Name the milestone in 3 to 200 characters."), "milestone_title")
     if due_on is None:
-        raise IdeaError(N_("Enter the date of the milestone."), "milestone_due_on")
+        raise RuleError(N_("Enter the date of the milestone."), "milestone_due_on")
     if not isinstance(progress, int) or not 0 <= progress <= 100:
-        raise IdeaError(N_("Progress is a whole number of percent from 0 to 100."), "milestone_progress")
-    async with write_transaction(current_engine()):
+        raise RuleError(N_("Progress is a whole number of percent from 0 to 100."), "milestone_progress")
+    async with transaction():
         idea = await _idea_or_error(idea_id)
         if not await may_manage(actor, idea):
-            raise IdeaDenied(N_("Only staff of the answering organisation may update the implementation."))
+            raise Denied(N_("Only staff of the answering organisation may update the implementation."))
         if idea["status"] not in DELIVERY_STATUSES:
-            raise IdeaError(N_("Implementation is tracked once the idea is accepted."))
+            raise RuleError(N_("Implementation is tracked once the idea is accepted."))
         milestone = Milestone(idea=idea_id, title=title, due_on=due_on, progress=progress, created_at=now_utc())
         await milestone.save()
         await audit(actor["id"], "ideas.milestone", organisation_id=idea["organisation"], subject=f"ideas:{idea_id}",
@@ -1103,19 +946,19 @@ async def add_milestone(actor: dict, idea_id: int, *, title: str, due_on: date |
 async def complete_milestone(actor: dict, milestone_id: int, done_on: date | None = None) -> None:
     """Mark a milestone reached; the idea's progress becomes at least the milestone's."""
     done_on = done_on or almaty_today()
-    async with write_transaction(current_engine()):
+    async with transaction():
         milestone = await Milestone.select().where(Milestone.id == milestone_id).first()
         if milestone is None:
-            raise IdeaNotFound(N_("This milestone does not exist."))
+            raise NotFound(N_("This milestone does not exist."))
         idea = await _idea_or_error(milestone["idea"])
         if not await may_manage(actor, idea):
-            raise IdeaDenied(N_("Only staff of the answering organisation may update the implementation."))
+            raise Denied(N_("Only staff of the answering organisation may update the implementation."))
         if milestone["done_on"] is not None:
-            raise IdeaError(N_("This milestone is already reached."))
+            raise RuleError(N_("This milestone is already reached."))
         await Milestone.update({Milestone.done_on: done_on}).where(Milestone.id == milestone_id)
         if milestone["progress"] > idea["progress"]:
             await Idea.update({Idea.progress: milestone["progress"]}).where(Idea.id == idea["id"])
-        await _tell(await audience(idea["id"], {actor["id"]}), "ideas.status",
+        await tell(await audience(idea["id"], {actor["id"]}), "ideas.status",
                     N_("“%(title)s”: milestone reached"), N_("%(milestone)s. Progress: %(progress)s%%."),
                     f"/ideas/{idea['id']}#delivery", title=idea["title"], milestone=milestone["title"],
                     progress=max(milestone["progress"], idea["progress"]))
@@ -1130,35 +973,27 @@ async def add_comment(settings: Settings, author: dict, idea_id: int, body: str,
     markdown. A reply to a reply joins its thread. Under pre-moderation it waits."""
     now = now or now_utc()
     if author.get("verification", 0) < 1:
-        raise IdeaDenied(N_("Confirm your e-mail address before taking part in the discussion."))
+        raise Denied(N_("Confirm your e-mail address before taking part in the discussion."))
     body = (body or "").strip()
     if not COMMENT_LENGTH[0] <= len(body) <= COMMENT_LENGTH[1]:
-        raise IdeaError(N_("Write a comment of %(min)s to %(max)s characters."), "comment",
+        raise RuleError(N_("Write a comment of %(min)s to %(max)s characters."), "comment",
                         min=COMMENT_LENGTH[0], max=COMMENT_LENGTH[1])
     await check_posting_allowed(settings, author, body, "comment", now)
-    async with write_transaction(current_engine()):
+    async with transaction():
         idea = await _idea_or_error(idea_id)
         if idea["visibility"] != VISIBLE:
-            raise IdeaError(N_("This idea cannot be discussed now."))
-        parent = None
-        if parent_id:
-            parent = await Comment.select().where((Comment.id == parent_id) & (Comment.idea == idea_id)).first()
-            if parent is None or parent["visibility"] == HIDDEN:
-                raise IdeaError(N_("The comment you reply to does not exist."), "comment")
-            if parent["parent"]:
-                parent = await Comment.select().where(Comment.id == parent["parent"]).first()
+            raise RuleError(N_("This idea cannot be discussed now."))
         policy = await policy_for(idea["organisation"])
         visibility = PENDING if policy["moderation"] == "pre" else VISIBLE
-        comment = Comment(idea=idea_id, parent=parent["id"] if parent else None, author=author["id"], kind="comment",
-                          body=body, visibility=visibility, created_at=now)
-        await comment.save()
+        comment_id, parent = await discussion.post_comment(subject_of(idea_id), author["id"], body,
+                                                           parent_id=parent_id, visibility=visibility, now=now)
         if visibility == VISIBLE:
             await Idea.update({Idea.comment_count: Idea.comment_count + 1}).where(Idea.id == idea_id)
             if parent and parent["author"] and parent["author"] != author["id"]:
-                await _tell([parent["author"]], "ideas.reply", N_("%(name)s replied to you on “%(title)s”"), "",
-                            f"/ideas/{idea_id}#comment-{comment.id}", name=author["display_name"],
+                await tell([parent["author"]], "ideas.reply", N_("%(name)s replied to you on “%(title)s”"), "",
+                            f"/ideas/{idea_id}#comment-{comment_id}", name=author["display_name"],
                             title=idea["title"], body=plain_summary(body, 300))
-        return comment.id
+        return comment_id
 
 
 async def edit_comment(settings: Settings, author: dict, comment_id: int, body: str,
@@ -1167,26 +1002,36 @@ async def edit_comment(settings: Settings, author: dict, comment_id: int, body: 
     now = now or now_utc()
     body = (body or "").strip()
     if not COMMENT_LENGTH[0] <= len(body) <= COMMENT_LENGTH[1]:
-        raise IdeaError(N_("Write a comment of %(min)s to %(max)s characters."), "comment",
+        raise RuleError(N_("Write a comment of %(min)s to %(max)s characters."), "comment",
                         min=COMMENT_LENGTH[0], max=COMMENT_LENGTH[1])
     await check_posting_allowed(settings, author, body, "edit", now)
-    async with write_transaction(current_engine()):
-        comment = await Comment.select().where(Comment.id == comment_id).first()
-        if comment is None:
-            raise IdeaNotFound(N_("This comment does not exist."))
-        if comment["author"] != author["id"] or comment["kind"] != "comment":
-            raise IdeaDenied(N_("Only the author may edit a comment."))
-        if not comment_editable(comment, now):
-            raise IdeaError(N_("A comment can be edited only within 15 minutes of writing it."), "comment")
-        await Comment.update({Comment.body: body, Comment.edited_at: now}).where(Comment.id == comment_id)
+    async with transaction():
+        if await get_comment(comment_id) is None:
+            raise NotFound(N_("This comment does not exist."))
+        await discussion.edit_comment(comment_id, author["id"], body, now=now, window=COMMENT_EDIT_WINDOW)
 
 
 def comment_editable(comment: dict, now: datetime | None = None) -> bool:
-    return comment["kind"] == "comment" and comment["visibility"] != HIDDEN and \
-        (now or now_utc()) - comment["created_at"] <= COMMENT_EDIT_WINDOW
+    return discussion.comment_editable(comment, now, COMMENT_EDIT_WINDOW)
+
+
+async def get_comment(comment_id: int) -> dict | None:
+    """A comment in the discussion of an idea, with the idea's id (``idea``)."""
+    row = await discussion.get_comment(comment_id)
+    if row is None or idea_of(row["subject"]) is None:
+        return None
+    row["idea"] = idea_of(row["subject"])
+    return row
 
 
 # --------------------------------------------------------------------------- moderation
+
+
+def _subject_of_item(kind: str, item: dict) -> str:
+    """The subject an idea, comment or challenge belongs to (for the shared flags and log)."""
+    if kind == "challenge":
+        return challenge_subject(item["id"])
+    return item["subject"] if kind == "comment" else subject_of(item["id"])
 
 
 async def _target(kind: str, target_id: int) -> tuple[dict, int, int | None]:
@@ -1196,37 +1041,36 @@ async def _target(kind: str, target_id: int) -> tuple[dict, int, int | None]:
         if row:
             return row, row["organisation"], row["id"]
     elif kind == "comment":
-        row = await Comment.select(Comment.all_columns(), Comment.idea.organisation.as_alias("organisation")).where(
-            Comment.id == target_id).first()
-        if row:
+        row = await get_comment(target_id)
+        idea = row and await Idea.select(Idea.organisation).where(Idea.id == row["idea"]).first()
+        if idea:
+            row["organisation"] = idea["organisation"]
             return row, row["organisation"], row["idea"]
     elif kind == "challenge":
         row = await Challenge.select().where(Challenge.id == target_id).first()
         if row:
             return row, row["organisation"], None
-    raise IdeaNotFound(N_("There is nothing to moderate here."))
+    raise NotFound(N_("There is nothing to moderate here."))
 
 
 async def flag(settings: Settings, reporter: dict, kind: str, target_id: int, reason: str, note: str = "") -> None:
     """Anyone signed in reports an item for a reason (spam, offensive, off-topic, personal
     data, prohibited content); one report per person and item (unique index)."""
     if reason not in FLAG_REASONS:
-        raise IdeaError(N_("Choose why you report this."), "reason")
+        raise RuleError(N_("Choose why you report this."), "reason")
     note = (note or "").strip()[:1000]
     if await over_rate_limit(settings, f"ideas:flag:{reporter['id']}", FLAGS_PER_HOUR, timedelta(hours=1)):
-        raise IdeaError(N_("You have sent many reports. Please wait a while and try again."))
-    async with write_transaction(current_engine()):
+        raise RuleError(N_("You have sent many reports. Please wait a while and try again."))
+    async with transaction():
         item, _organisation, _idea = await _target(kind, target_id)
         author_field = "created_by" if kind == "challenge" else "author"
         if item.get(author_field) == reporter["id"]:
-            raise IdeaError(N_("You cannot report your own post."))
+            raise RuleError(N_("You cannot report your own post."))
         if item["visibility"] == HIDDEN:
-            raise IdeaError(N_("This has already been hidden by a moderator."))
-        inserted = await Flag.insert(Flag(target_kind=kind, target_id=target_id, reporter=reporter["id"],
-                                          reason=reason, note=note, created_at=now_utc())).on_conflict(
-            action="DO NOTHING").returning(Flag.id)
-        if not inserted:
-            raise IdeaError(N_("You have already reported this. A moderator will look at it."))
+            raise RuleError(N_("This has already been hidden by a moderator."))
+        if not await discussion.add_flag(CORE_KINDS[kind], target_id, _subject_of_item(kind, item), reporter["id"],
+                                         reason, note):
+            raise RuleError(N_("You have already reported this. A moderator will look at it."))
 
 
 async def moderation_queue(moderator: dict) -> dict:
@@ -1234,7 +1078,7 @@ async def moderation_queue(moderator: dict) -> dict:
     with open reports, of the organisations they moderate."""
     organisations = await moderated_organisations(moderator)
     if organisations == []:
-        raise IdeaDenied(N_("Only moderators may see the moderation queue."))
+        raise Denied(N_("Only moderators may see the moderation queue."))
 
     def scope(query, column):
         return query if organisations is None else query.where(column.is_in(organisations or [-1]))
@@ -1243,20 +1087,23 @@ async def moderation_queue(moderator: dict) -> dict:
                                             Idea.author.display_name.as_alias("author_name"),
                                             Idea.author.created_at.as_alias("author_since"), Idea.author).where(
         Idea.visibility == PENDING), Idea.organisation).order_by(Idea.id)
-    pending_comments = await scope(Comment.select(Comment.id, Comment.idea, Comment.body, Comment.created_at,
-                                                  Comment.idea.title.as_alias("idea_title"), Comment.author,
-                                                  Comment.author.display_name.as_alias("author_name")).where(
-        Comment.visibility == PENDING), Comment.idea.organisation).order_by(Comment.id)
-    flags = await Flag.select().where(Flag.resolved_at.is_null()).order_by(Flag.id)
-    grouped: dict[tuple[str, int], dict] = {}
-    for f in flags:
-        key = (f["target_kind"], f["target_id"])
-        grouped.setdefault(key, {"kind": f["target_kind"], "id": f["target_id"], "flags": []})["flags"].append(f)
+    pending_comments = []
+    waiting = await discussion.pending_comments("ideas:")
+    ideas = {r["id"]: r for r in await Idea.select(Idea.id, Idea.title, Idea.organisation).where(
+        Idea.id.is_in([idea_of(c["subject"]) or -1 for c in waiting] or [-1]))}
+    for comment in waiting:
+        idea = ideas.get(idea_of(comment["subject"]))
+        if idea is None or (organisations is not None and idea["organisation"] not in organisations):
+            continue
+        pending_comments.append({**comment, "idea": idea["id"], "idea_title": idea["title"]})
     reported = []
-    for (kind, target_id), entry in grouped.items():
+    for entry in await discussion.open_flags(list(CORE_KINDS.values())):
+        if not entry["subject"].startswith("ideas:"):
+            continue  # a comment in another module's discussion
+        kind = entry["kind"] = KINDS_OF_CORE[entry["kind"]]
         try:
-            item, organisation_id, idea_id = await _target(kind, target_id)
-        except IdeaNotFound:
+            item, organisation_id, idea_id = await _target(kind, entry["id"])
+        except NotFound:
             continue
         if organisations is not None and organisation_id not in organisations:
             continue
@@ -1272,28 +1119,22 @@ async def _set_visibility(moderator: dict, kind: str, target_id: int, *, action:
     now = now_utc()
     item, organisation_id, idea_id = await _target(kind, target_id)
     if not await may_moderate(moderator, organisation_id):
-        raise IdeaDenied(N_("Only moderators of the organisation may moderate this."))
+        raise Denied(N_("Only moderators of the organisation may moderate this."))
     if item["visibility"] not in allowed_from:
-        raise IdeaError(N_("This has already been moderated. Please reload the page."))
+        raise RuleError(N_("This has already been moderated. Please reload the page."))
     table = {"idea": Idea, "comment": Comment, "challenge": Challenge}[kind]
-    values = {table.visibility: visibility}
-    if visibility == HIDDEN:
-        values.update({table.hidden_reason: reason, table.hidden_note: note, table.hidden_at: now})
-    else:
-        values.update({table.hidden_reason: "", table.hidden_note: "", table.hidden_at: None})
-    changed = await table.update(values).where(
-        (table.id == target_id) & (table.visibility == item["visibility"])).returning(table.id)
-    if not changed:
-        raise IdeaError(N_("This has already been moderated. Please reload the page."))
+    if not await discussion.set_visibility(table, target_id, was=item["visibility"], visibility=visibility,
+                                           reason=reason, note=note, now=now):
+        raise RuleError(N_("This has already been moderated. Please reload the page."))
     if kind == "comment" and item["kind"] == "comment":
         if item["visibility"] == VISIBLE and visibility != VISIBLE:
             await Idea.update({Idea.comment_count: Idea.comment_count - 1}).where(Idea.id == idea_id)
         elif item["visibility"] != VISIBLE and visibility == VISIBLE:
             await Idea.update({Idea.comment_count: Idea.comment_count + 1}).where(Idea.id == idea_id)
-    await Flag.update({Flag.resolved_at: now, Flag.resolution: "hidden" if visibility == HIDDEN else "kept"}).where(
-        (Flag.target_kind == kind) & (Flag.target_id == target_id) & Flag.resolved_at.is_null())
-    await ModerationEntry(target_kind=kind, target_id=target_id, idea=idea_id, action=action, reason=reason,
-                          note=note, moderator=moderator["id"], organisation=organisation_id, created_at=now).save()
+    await discussion.resolve_flags(CORE_KINDS[kind], target_id, "hidden" if visibility == HIDDEN else "kept", now)
+    await discussion.record(CORE_KINDS[kind], target_id, _subject_of_item(kind, item), action,
+                            moderator_id=moderator["id"], organisation_id=organisation_id, reason=reason, note=note,
+                            now=now)
     await audit(moderator["id"], f"ideas.{action}", organisation_id=organisation_id,
                 subject=f"ideas.{kind}:{target_id}", details={"reason": reason})
     if kind == "idea":
@@ -1307,9 +1148,9 @@ async def hide(moderator: dict, kind: str, target_id: int, reason: str, note: st
     """A moderator hides an item for a stated reason; a public placeholder keeps the reason, the
     public moderation log records what, when and why (never who), and the author is told."""
     if reason not in FLAG_REASONS:
-        raise IdeaError(N_("Choose why this is hidden."), "reason")
+        raise RuleError(N_("Choose why this is hidden."), "reason")
     note = (note or "").strip()[:1000]
-    async with write_transaction(current_engine()):
+    async with transaction():
         item = await _set_visibility(moderator, kind, target_id, action="hidden",
                                      visibility=HIDDEN, reason=reason, note=note, allowed_from=(VISIBLE, PENDING))
         await _tell_author(kind, item, N_("A moderator hid your post"),
@@ -1319,14 +1160,14 @@ async def hide(moderator: dict, kind: str, target_id: int, reason: str, note: st
 
 async def restore(moderator: dict, kind: str, target_id: int, note: str = "") -> None:
     """Undo a hide: the item is public again; the log says so."""
-    async with write_transaction(current_engine()):
+    async with transaction():
         await _set_visibility(moderator, kind, target_id, action="restored", visibility=VISIBLE,
                               note=(note or "").strip()[:1000], allowed_from=(HIDDEN,))
 
 
 async def approve(moderator: dict, kind: str, target_id: int) -> None:
     """Pre-moderation: a waiting idea or comment is published."""
-    async with write_transaction(current_engine()):
+    async with transaction():
         item = await _set_visibility(moderator, kind, target_id, action="approved", visibility=VISIBLE,
                                      allowed_from=(PENDING,))
         await _tell_author(kind, item, N_("Your post is published"), N_("A moderator has published it."))
@@ -1335,8 +1176,8 @@ async def approve(moderator: dict, kind: str, target_id: int) -> None:
 async def reject(moderator: dict, kind: str, target_id: int, reason: str, note: str = "") -> None:
     """Pre-moderation: a waiting item is not published, for a stated reason (shown as a placeholder)."""
     if reason not in FLAG_REASONS:
-        raise IdeaError(N_("Choose why this is hidden."), "reason")
-    async with write_transaction(current_engine()):
+        raise RuleError(N_("Choose why this is hidden."), "reason")
+    async with transaction():
         item = await _set_visibility(moderator, kind, target_id, action="rejected", visibility=HIDDEN, reason=reason,
                                      note=(note or "").strip()[:1000], allowed_from=(PENDING,))
         await _tell_author(kind, item, N_("A moderator did not publish your post"), N_("Reason: %(reason)s."),
@@ -1345,13 +1186,11 @@ async def reject(moderator: dict, kind: str, target_id: int, reason: str, note: 
 
 async def dismiss_flags(moderator: dict, kind: str, target_id: int) -> int:
     """The reports are unfounded: they are closed and the item stays."""
-    async with write_transaction(current_engine()):
+    async with transaction():
         _item, organisation_id, _idea = await _target(kind, target_id)
         if not await may_moderate(moderator, organisation_id):
-            raise IdeaDenied(N_("Only moderators of the organisation may moderate this."))
-        closed = await Flag.update({Flag.resolved_at: now_utc(), Flag.resolution: "kept"}).where(
-            (Flag.target_kind == kind) & (Flag.target_id == target_id) & Flag.resolved_at.is_null()).returning(Flag.id)
-        return len(closed)
+            raise Denied(N_("Only moderators of the organisation may moderate this."))
+        return await discussion.resolve_flags(CORE_KINDS[kind], target_id, "kept")
 
 
 async def _tell_author(kind: str, item: dict, title_msgid: str, body_msgid: str, **params) -> None:
@@ -1360,7 +1199,7 @@ async def _tell_author(kind: str, item: dict, title_msgid: str, body_msgid: str,
         return
     idea_id = item["id"] if kind == "idea" else item.get("idea")
     url = f"/ideas/challenges/{item['id']}" if kind == "challenge" else f"/ideas/{idea_id}"
-    await _tell([author], "ideas.moderation", title_msgid, body_msgid, url, **params)
+    await tell([author], "ideas.moderation", title_msgid, body_msgid, url, **params)
 
 
 async def block_account(moderator: dict, user_id: int, reason: str) -> None:
@@ -1368,18 +1207,18 @@ async def block_account(moderator: dict, user_id: int, reason: str) -> None:
     (the core refuses blocked accounts); recorded in the audit log, not the public log."""
     reason = " ".join((reason or "").split())[:500]
     if not await is_moderator_anywhere(moderator):
-        raise IdeaDenied(N_("Only moderators may block accounts."))
+        raise Denied(N_("Only moderators may block accounts."))
     if not reason:
-        raise IdeaError(N_("Say why the account is blocked."), "block_reason")
-    async with write_transaction(current_engine()):
+        raise RuleError(N_("Say why the account is blocked."), "block_reason")
+    async with transaction():
         target = await User.select(User.id, User.is_admin, User.session_epoch, User.blocked_reason).where(
             User.id == user_id).first()
         if target is None:
-            raise IdeaNotFound(N_("This account does not exist."))
+            raise NotFound(N_("This account does not exist."))
         if target["id"] == moderator["id"] or target["is_admin"]:
-            raise IdeaDenied(N_("This account cannot be blocked here."))
+            raise Denied(N_("This account cannot be blocked here."))
         if await Membership.exists().where(Membership.user == user_id):
-            raise IdeaDenied(N_("Staff accounts are blocked by a platform administrator, not here."))
+            raise Denied(N_("Staff accounts are blocked by a platform administrator, not here."))
         await User.update({User.blocked_reason: reason, User.session_epoch: target["session_epoch"] + 1}).where(
             User.id == user_id)
         await audit(moderator["id"], "ideas.block_account", subject=f"users:{user_id}", details={"reason": reason})
@@ -1387,21 +1226,24 @@ async def block_account(moderator: dict, user_id: int, reason: str) -> None:
 
 async def unblock_account(moderator: dict, user_id: int) -> None:
     if not await is_moderator_anywhere(moderator):
-        raise IdeaDenied(N_("Only moderators may block accounts."))
-    async with write_transaction(current_engine()):
+        raise Denied(N_("Only moderators may block accounts."))
+    async with transaction():
         await User.update({User.blocked_reason: None}).where(User.id == user_id)
         await audit(moderator["id"], "ideas.unblock_account", subject=f"users:{user_id}")
 
 
 async def moderation_log(page: int = 1, per_page: int = 50) -> tuple[list[dict], bool]:
     """The public moderation log: what was hidden or restored, when and why — never by whom."""
-    page = max(1, page)
-    rows = await ModerationEntry.select(
-        ModerationEntry.id, ModerationEntry.target_kind, ModerationEntry.target_id, ModerationEntry.idea,
-        ModerationEntry.action, ModerationEntry.reason, ModerationEntry.note, ModerationEntry.created_at,
-        ModerationEntry.idea.title.as_alias("idea_title"), ModerationEntry.idea.visibility.as_alias("idea_visibility"),
-    ).order_by(ModerationEntry.id, ascending=False).limit(per_page + 1).offset((page - 1) * per_page)
-    return rows[:per_page], len(rows) > per_page
+    rows, more = await discussion.public_log("ideas:", page, per_page)
+    ideas = {r["id"]: r for r in await Idea.select(Idea.id, Idea.title, Idea.visibility).where(
+        Idea.id.is_in([idea_of(r["subject"]) or -1 for r in rows] or [-1]))}
+    for row in rows:
+        row["target_kind"] = KINDS_OF_CORE.get(row["target_kind"], row["target_kind"])
+        idea = ideas.get(idea_of(row["subject"]))
+        row["idea"] = idea["id"] if idea else None
+        row["idea_title"] = idea["title"] if idea else None
+        row["idea_visibility"] = idea["visibility"] if idea else None
+    return rows, more
 
 
 # --------------------------------------------------------------------------- challenges
@@ -1414,31 +1256,31 @@ async def create_challenge(actor: dict, *, organisation_id: int | None, territor
     method, report line 1787): context, success criteria, a deadline and the participation level."""
     today = today or almaty_today()
     if organisation_id is None or not await Organisation.exists().where(Organisation.id == organisation_id):
-        raise IdeaError(N_("Choose the organisation that sets the challenge."), "organisation")
+        raise RuleError(N_("Choose the organisation that sets the challenge."), "organisation")
     if not await may_run_challenges(actor, organisation_id):
-        raise IdeaDenied(N_("Only staff of the organisation may publish its challenges."))
+        raise Denied(N_("Only staff of the organisation may publish its challenges."))
     title = " ".join((title or "").split())
     if not TITLE_LENGTH[0] <= len(title) <= TITLE_LENGTH[1]:
-        raise IdeaError(N_("Give the challenge a title of %(min)s to %(max)s characters."), "title",
+        raise RuleError(N_("Give the challenge a title of %(min)s to %(max)s characters."), "title",
                         min=TITLE_LENGTH[0], max=TITLE_LENGTH[1])
     problem = (problem or "").strip()
     if not BODY_LENGTH[0] <= len(problem) <= BODY_LENGTH[1]:
-        raise IdeaError(N_("Describe the problem in %(min)s to %(max)s characters."), "problem",
+        raise RuleError(N_("Describe the problem in %(min)s to %(max)s characters."), "problem",
                         min=BODY_LENGTH[0], max=BODY_LENGTH[1])
     success_criteria = (success_criteria or "").strip()
     if not 10 <= len(success_criteria) <= BODY_LENGTH[1]:
-        raise IdeaError(N_("Say how a good solution will be recognised (at least 10 characters)."),
+        raise RuleError(N_("Say how a good solution will be recognised (at least 10 characters)."),
                         "success_criteria")
     if deadline is None or deadline <= today:
-        raise IdeaError(N_("The deadline must be a date in the future."), "deadline")
+        raise RuleError(N_("The deadline must be a date in the future."), "deadline")
     if level not in LEVELS:
-        raise IdeaError(N_("Choose the participation level."), "level")
+        raise RuleError(N_("Choose the participation level."), "level")
     if territory_id is None:
         territory_id = (await Organisation.select(Organisation.territory).where(
             Organisation.id == organisation_id).first())["territory"]
     elif not await Territory.exists().where(Territory.id == territory_id):
-        raise IdeaError(N_("Choose the territory from the list."), "territory")
-    async with write_transaction(current_engine()):
+        raise RuleError(N_("Choose the territory from the list."), "territory")
+    async with transaction():
         challenge = Challenge(organisation=organisation_id, territory=territory_id, title=title, problem=problem,
                               summary=plain_summary(problem), success_criteria=success_criteria, deadline=deadline,
                               level=level, state=CHALLENGE_OPEN, lang=detect_language(f"{title} {problem}"),
@@ -1485,14 +1327,14 @@ async def list_challenges() -> list[dict]:
 
 async def close_challenge(actor: dict, challenge_id: int) -> None:
     """The department stops taking ideas (also done by the deadline) to assess them."""
-    async with write_transaction(current_engine()):
+    async with transaction():
         challenge = await Challenge.select().where(Challenge.id == challenge_id).first()
         if challenge is None:
-            raise IdeaNotFound(N_("This challenge does not exist."))
+            raise NotFound(N_("This challenge does not exist."))
         if not await may_run_challenges(actor, challenge["organisation"]):
-            raise IdeaDenied(N_("Only staff of the organisation may run its challenges."))
+            raise Denied(N_("Only staff of the organisation may run its challenges."))
         if challenge["state"] != CHALLENGE_OPEN:
-            raise IdeaError(N_("This challenge is already closed."))
+            raise RuleError(N_("This challenge is already closed."))
         await Challenge.update({Challenge.state: CHALLENGE_CLOSED}).where(Challenge.id == challenge_id)
         await _reindex_challenge(challenge_id)
 
@@ -1500,17 +1342,17 @@ async def close_challenge(actor: dict, challenge_id: int) -> None:
 async def shortlist(actor: dict, idea_id: int, on: bool = True, today: date | None = None) -> None:
     """The department shortlists an idea answering its challenge; each shortlisted idea gets an
     official answer from the department through civic.responses (due in 15 working days)."""
-    async with write_transaction(current_engine()):
+    async with transaction():
         idea = await _idea_or_error(idea_id)
         if not idea["challenge"]:
-            raise IdeaError(N_("Only ideas answering a challenge can be shortlisted."))
+            raise RuleError(N_("Only ideas answering a challenge can be shortlisted."))
         challenge = await Challenge.select().where(Challenge.id == idea["challenge"]).first()
         if not await may_run_challenges(actor, challenge["organisation"]):
-            raise IdeaDenied(N_("Only staff of the organisation may run its challenges."))
+            raise Denied(N_("Only staff of the organisation may run its challenges."))
         if challenge["state"] == CHALLENGE_OUTCOME:
-            raise IdeaError(N_("The outcome of this challenge is already published."))
+            raise RuleError(N_("The outcome of this challenge is already published."))
         if idea["visibility"] != VISIBLE:
-            raise IdeaError(N_("A hidden or unmoderated idea cannot be shortlisted."))
+            raise RuleError(N_("A hidden or unmoderated idea cannot be shortlisted."))
         if bool(idea["shortlisted"]) == on:
             return
         await Idea.update({Idea.shortlisted: on}).where(Idea.id == idea_id)
@@ -1524,7 +1366,7 @@ async def shortlist(actor: dict, idea_id: int, on: bool = True, today: date | No
                     subject_url=f"/ideas/{idea_id}", organisation_id=challenge["organisation"],
                     citizen_id=idea["author"], today=today)
                 await Idea.update({Idea.response: response.id}).where(Idea.id == idea_id)
-            await _tell([idea["author"]], "ideas.status", N_("Your idea “%(title)s” is shortlisted"),
+            await tell([idea["author"]], "ideas.status", N_("Your idea “%(title)s” is shortlisted"),
                         N_("The department will answer it officially."), f"/ideas/{idea_id}", title=idea["title"])
         await audit(actor["id"], "ideas.shortlist", organisation_id=challenge["organisation"],
                     subject=f"ideas:{idea_id}", details={"shortlisted": on})
@@ -1536,27 +1378,27 @@ async def publish_outcome(actor: dict, challenge_id: int, outcome: str, today: d
     the case workflow: inform all participants)."""
     outcome = (outcome or "").strip()
     today = today or almaty_today()
-    async with write_transaction(current_engine()):
+    async with transaction():
         challenge = await Challenge.select().where(Challenge.id == challenge_id).first()
         if challenge is None:
-            raise IdeaNotFound(N_("This challenge does not exist."))
+            raise NotFound(N_("This challenge does not exist."))
         if not await may_run_challenges(actor, challenge["organisation"]):
-            raise IdeaDenied(N_("Only staff of the organisation may run its challenges."))
+            raise Denied(N_("Only staff of the organisation may run its challenges."))
         if challenge["state"] == CHALLENGE_OUTCOME:
-            raise IdeaError(N_("The outcome of this challenge is already published."))
+            raise RuleError(N_("The outcome of this challenge is already published."))
         if challenge["state"] == CHALLENGE_OPEN and today <= challenge["deadline"]:
-            raise IdeaError(N_("Close the challenge or wait for its deadline before publishing the outcome."))
+            raise RuleError(N_("Close the challenge or wait for its deadline before publishing the outcome."))
         if len(outcome) < BODY_LENGTH[0]:
-            raise IdeaError(N_("Describe the outcome in at least %(min)s characters."), "outcome", min=BODY_LENGTH[0])
+            raise RuleError(N_("Describe the outcome in at least %(min)s characters."), "outcome", min=BODY_LENGTH[0])
         unanswered = await Idea.count().where(
             (Idea.challenge == challenge_id) & (Idea.shortlisted == True) & Idea.answered_at.is_null())  # noqa: E712
         if unanswered:
-            raise IdeaError(N_("Answer every shortlisted idea before publishing the outcome (%(count)s still "
+            raise RuleError(N_("Answer every shortlisted idea before publishing the outcome (%(count)s still "
                                "waiting)."), count=unanswered)
         await Challenge.update({Challenge.state: CHALLENGE_OUTCOME, Challenge.outcome: outcome,
                                 Challenge.outcome_published_at: now_utc()}).where(Challenge.id == challenge_id)
         authors = await Idea.select(Idea.author).where((Idea.challenge == challenge_id) & (Idea.visibility == VISIBLE))
-        await _tell(sorted({a["author"] for a in authors} - {actor["id"]}), "ideas.status",
+        await tell(sorted({a["author"] for a in authors} - {actor["id"]}), "ideas.status",
                     N_("The outcome of the challenge “%(title)s” is published"), N_("Thank you for your idea."),
                     f"/ideas/challenges/{challenge_id}", title=challenge["title"])
         await audit(actor["id"], "ideas.outcome", organisation_id=challenge["organisation"],
@@ -1636,14 +1478,16 @@ async def personal_data(user_id: int) -> dict:
 
     ideas = await Idea.select(Idea.id, Idea.title, Idea.body, Idea.category, Idea.status, Idea.visibility,
                               Idea.created_at).where(Idea.author == user_id).order_by(Idea.id)
-    comments = await Comment.select(Comment.id, Comment.idea, Comment.body, Comment.visibility,
-                                    Comment.created_at).where(
-        (Comment.author == user_id) & (Comment.kind == "comment")).order_by(Comment.id)
-    supports = await Support.select(Support.idea, Support.created_at).where(Support.user == user_id).order_by(
-        Support.id)
-    follows = await Follow.select(Follow.idea, Follow.created_at).where(Follow.user == user_id).order_by(Follow.id)
-    flags = await Flag.select(Flag.target_kind, Flag.target_id, Flag.reason, Flag.note, Flag.created_at).where(
-        Flag.reporter == user_id).order_by(Flag.id)
+    comments = [{"id": r["id"], "idea": idea_of(r["subject"]), "body": r["body"], "visibility": r["visibility"],
+                 "created_at": r["created_at"]} for r in await discussion.comments_of_author(user_id, "ideas:")]
+    supported = [{"idea": idea_of(r["subject"]), "created_at": r["created_at"]}
+                 for r in await supports.supports_of(user_id, "ideas:")]
+    followed = [{"idea": idea_of(r["subject"]), "created_at": r["created_at"]}
+                for r in await follows.follows_of(user_id, "ideas:")]
+    flags = [{"target_kind": KINDS_OF_CORE[r["target_kind"]], "target_id": r["target_id"], "reason": r["reason"],
+              "note": r["note"], "created_at": r["created_at"]}
+             for r in await discussion.flags_of_reporter(user_id)
+             if r["subject"].startswith("ideas:") and r["target_kind"] in KINDS_OF_CORE]
     return {"ideas": [plain(r) for r in ideas], "idea_comments": [plain(r) for r in comments],
-            "idea_supports": [plain(r) for r in supports], "idea_follows": [plain(r) for r in follows],
+            "idea_supports": [plain(r) for r in supported], "idea_follows": [plain(r) for r in followed],
             "idea_reports": [plain(r) for r in flags]}

@@ -1,9 +1,10 @@
 """Ideas, challenges and everything around them: supports, discussion, moderation, versions,
 implementation tracking.
 
+Supports, follows, the discussion, reports and the public moderation log are the core's shared
+participation tables (``civic.participation``), keyed by the idea's subject id ``"ideas:42"``.
 Counters shown on lists (``Idea.support_count``, ``Idea.comment_count``) are changed in the
-same transaction as the rows they count; "one per person" rules (a support, a follow, a flag)
-are unique indexes created in the follow-up migration, so the database refuses a second one.
+same transaction as the rows they count.
 Composite indexes for the lists are created there too (Piccolo declares single-column ones).
 """
 
@@ -97,34 +98,6 @@ class IdeaImage(Table, tablename="ideas_image"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
-class Support(Table, tablename="ideas_support"):
-    # one per person and idea: unique index ideas_support_one_per_person (follow-up migration)
-    idea = ForeignKey(Idea)
-    user = ForeignKey(User, index=True)
-    created_at = Timestamptz(default=TimestamptzNow())
-
-
-class Follow(Table, tablename="ideas_follow"):
-    # unique index ideas_follow_once
-    idea = ForeignKey(Idea)
-    user = ForeignKey(User, index=True)
-    created_at = Timestamptz(default=TimestamptzNow())
-
-
-class Comment(Table, tablename="ideas_comment"):
-    idea = ForeignKey(Idea, index=True)
-    parent = ForeignKey("self", null=True)  # one level of replies (removed with its thread)
-    author = ForeignKey(User, null=True, index=True)
-    kind = Varchar(length=20, default="comment")  # comment, answer (the official answer in the thread)
-    body = Text()
-    visibility = Varchar(length=10, default="visible")
-    hidden_reason = Varchar(length=20, default="")
-    hidden_note = Text(default="")
-    hidden_at = Timestamptz(null=True, default=None)
-    created_at = Timestamptz(default=TimestamptzNow())
-    edited_at = Timestamptz(null=True, default=None)
-
-
 class IdeaVersion(Table, tablename="ideas_version"):
     """What an idea said before a change made after its first support (visible to all)."""
 
@@ -153,30 +126,3 @@ class Milestone(Table, tablename="ideas_milestone"):
     done_on = Date(null=True, default=None)
     progress = Integer(default=0)  # percent of the whole reached with this milestone
     created_at = Timestamptz(default=TimestamptzNow())
-
-
-class Flag(Table, tablename="ideas_flag"):
-    # one open flag per person and item: unique index ideas_flag_once
-    target_kind = Varchar(length=10)  # idea, comment, challenge
-    target_id = Integer()
-    reporter = ForeignKey(User)
-    reason = Varchar(length=20)
-    note = Text(default="")
-    created_at = Timestamptz(default=TimestamptzNow())
-    resolved_at = Timestamptz(null=True, default=None, index=True)
-    resolution = Varchar(length=10, default="")  # hidden, kept
-
-
-class ModerationEntry(Table, tablename="ideas_moderation_log"):
-    """The public moderation log: what, when and why. The moderator is kept for the audit log
-    of the organisation and never shown publicly."""
-
-    target_kind = Varchar(length=10)
-    target_id = Integer()
-    idea = ForeignKey(Idea, null=True)  # the idea the item belongs to, for links
-    action = Varchar(length=20)  # hidden, restored, approved, rejected
-    reason = Varchar(length=20, default="")
-    note = Text(default="")
-    moderator = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
-    organisation = ForeignKey(Organisation, null=True, on_delete=OnDelete.set_null)
-    created_at = Timestamptz(default=TimestamptzNow(), index=True)

@@ -22,9 +22,10 @@ from civic.accounts.guards import at_least, current_user
 from civic.accounts.routes import client_address
 from civic.accounts.verification import Level
 from civic.i18n.runtime import gettext as _
+from civic.rules import NotFound, RuleError
 from modules.petitions import services
 from modules.petitions.routes import KEYS
-from modules.petitions.services import PetitionError
+
 
 confirmed = at_least(Level.EMAIL_CONFIRMED)
 TAGS = ["petitions"]
@@ -38,8 +39,8 @@ def _plain(value):
     return value.isoformat() if isinstance(value, (date, datetime)) else value
 
 
-def _refused(exc: PetitionError) -> Response:
-    if isinstance(exc, services.PetitionNotFound):
+def _refused(exc: RuleError) -> Response:
+    if isinstance(exc, NotFound):
         raise NotFoundException()
     return Response({"status_code": exc.status_code, "detail": _(exc.msgid, **exc.params),
                      "field": None if exc.field == "__all__" else exc.field}, status_code=exc.status_code)
@@ -64,9 +65,9 @@ async def list_petitions(sort: FromQuery[str] = "signatures", status: FromQuery[
     answered, closed. ``addressee`` is an organisation slug; ``territory`` a territory code that
     includes everything below it."""
     if sort not in services.SORTS:
-        return _refused(PetitionError("Choose an order from the list.", "sort"))
+        return _refused(RuleError("Choose an order from the list.", "sort"))
     if status and status not in services.LIST_STATUSES:
-        return _refused(PetitionError("Choose a status from the list.", "status"))
+        return _refused(RuleError("Choose a status from the list.", "status"))
     result = await services.list_petitions(sort=sort, status=status, organisation=addressee, territory=territory,
                                            page=max(1, page))
     return Response({"petitions": [_card(r) for r in result.items], "page": result.page,
@@ -125,7 +126,7 @@ async def sign(request: Request, state: State, key: FromPath[str]) -> Response:
     try:
         result = await services.sign(state.settings, current_user(request), petition_id,
                                      show_name=not data.hide_name, address=client_address(request))
-    except PetitionError as exc:
+    except RuleError as exc:
         return _refused(exc)
     return Response({"signed": True, "changed": result.changed, "signature_count": result.signature_count})
 
@@ -136,7 +137,7 @@ async def withdraw(request: Request, key: FromPath[str]) -> Response:
     petition_id = await _petition_id(key)
     try:
         result = await services.withdraw(current_user(request), petition_id)
-    except PetitionError as exc:
+    except RuleError as exc:
         return _refused(exc)
     return Response({"signed": False, "changed": result.changed, "signature_count": result.signature_count})
 

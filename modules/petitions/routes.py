@@ -25,12 +25,13 @@ from civic.accounts.guards import at_least, current_user, signed_in
 from civic.accounts.routes import client_address
 from civic.accounts.verification import Level
 from civic.i18n.runtime import N_, gettext as _, localized
+from civic.rules import Denied, NotFound, RuleError
 from civic.territory.tables import Organisation
 from civic.web.flash import flash
 from civic.web.forms import form_data, integer, text
 from civic.web.pages import page, see_other
 from modules.petitions import services
-from modules.petitions.services import PetitionError
+
 from modules.petitions.tables import Petition
 
 confirmed = at_least(Level.EMAIL_CONFIRMED)
@@ -65,12 +66,12 @@ def _is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
 
 
-def _message(exc: PetitionError) -> str:
+def _message(exc: RuleError) -> str:
     return _(exc.msgid, **exc.params)
 
 
-def _refusal_page(request: Request, exc: PetitionError) -> Response:
-    if isinstance(exc, services.PetitionNotFound):
+def _refusal_page(request: Request, exc: RuleError) -> Response:
+    if isinstance(exc, NotFound):
         raise NotFoundException()
     title = _("Access denied") if exc.status_code == 403 else _("This could not be done")
     return page(request, "core/error.html", {"title": title, "message": _message(exc),
@@ -260,7 +261,7 @@ async def submit(request: Request, state: State) -> Response:
         petition = await services.submit(state.settings, current_user(request), organisation_id=values["organisation"],
                                          territory_id=values["territory"], title=values["title"], ask=values["ask"],
                                          reasons=values["reasons"])
-    except PetitionError as exc:
+    except RuleError as exc:
         if exc.status_code in (403, 429):
             return _refusal_page(request, exc)
         field = exc.field if exc.field in FORM_FIELDS else "__all__"
@@ -278,7 +279,7 @@ async def submit(request: Request, state: State) -> Response:
 async def moderation_queue(request: Request) -> Response:
     try:
         queue = await services.moderation_queue(current_user(request))
-    except PetitionError as exc:
+    except RuleError as exc:
         return _refusal_page(request, exc)
     topics = {}
     for petition in queue["pending"]:
@@ -292,7 +293,7 @@ async def moderation_queue(request: Request) -> Response:
 async def rules_index(request: Request) -> Response:
     organisations = await services.rule_organisations_of(current_user(request))
     if not organisations:
-        return _refusal_page(request, services.PetitionDenied(
+        return _refusal_page(request, Denied(
             N_("Only an administrator of the organisation may change its rules for petitions.")))
     return page(request, "petitions/rules_index.html", {"organisations": organisations})
 
@@ -320,7 +321,7 @@ async def _rules_organisation(request: Request, slug: str) -> dict:
 async def rules_form(request: Request, slug: FromPath[str]) -> Response:
     organisation = await _rules_organisation(request, slug)
     if not await services.may_set_rules(current_user(request), organisation["id"]):
-        return _refusal_page(request, services.PetitionDenied(
+        return _refusal_page(request, Denied(
             N_("Only an administrator of the organisation may change its rules for petitions.")))
     return page(request, "petitions/rules.html", await _rules_context(request, organisation, {}))
 
@@ -333,7 +334,7 @@ async def save_rules(request: Request, slug: FromPath[str]) -> Response:
     topics = [str(t) for t in form.getall("prohibited_topics", [])][:50]
     try:
         await services.set_rules(current_user(request), organisation["id"], values, topics)
-    except PetitionError as exc:
+    except RuleError as exc:
         if exc.status_code != 400:
             return _refusal_page(request, exc)
         return page(request, "petitions/rules.html", await _rules_context(
@@ -394,9 +395,9 @@ async def _signing_answer(request: Request, key: str, action, done: str) -> Resp
         raise NotFoundException()
     try:
         result = await action(petition_id)
-    except services.PetitionNotFound:
+    except NotFound:
         raise NotFoundException() from None
-    except PetitionError as exc:
+    except RuleError as exc:
         if not _is_htmx(request):
             return await _detail_page(request, key, errors={"signing": _message(exc)}, status_code=exc.status_code)
         petition = await _petition_for_page(request, key)
@@ -443,9 +444,9 @@ async def _staff_action(request: Request, key: str, work, success: str, anchor: 
     data = await form_data(request)
     try:
         await work(petition, data)
-    except services.PetitionNotFound:
+    except NotFound:
         raise NotFoundException() from None
-    except PetitionError as exc:
+    except RuleError as exc:
         if exc.status_code != 400:
             return _refusal_page(request, exc)
         field = exc.field if exc.field != "__all__" else anchor or "__all__"
@@ -495,7 +496,7 @@ async def _review_page(request: Request, key: str, errors: dict | None = None, v
         raise NotFoundException()
     try:
         data = await services.review_data(current_user(request), petition["id"])
-    except PetitionError as exc:
+    except RuleError as exc:
         return _refusal_page(request, exc)
     return page(request, "petitions/review.html", {**data, "errors": errors or {}, "values": values or {},
                                                    "labels": labels()}, status_code=status_code)
@@ -526,7 +527,7 @@ async def invalidate(request: Request, key: FromPath[str]) -> Response:
         result = await services.invalidate(
             current_user(request), petition["id"], criterion=values["criterion"], value=values["value"],
             reason=values["reason"], start=_local_datetime(values["start"]), end=_local_datetime(values["end"]))
-    except PetitionError as exc:
+    except RuleError as exc:
         if exc.status_code != 400:
             return _refusal_page(request, exc)
         return await _review_page(request, key, {"__all__": _message(exc)}, values, status_code=400)
@@ -543,7 +544,7 @@ async def review_done(request: Request, key: FromPath[str]) -> Response:
     data = await form_data(request)
     try:
         await services.clear_review(current_user(request), petition["id"], text(data, "note", 500))
-    except PetitionError as exc:
+    except RuleError as exc:
         return _refusal_page(request, exc)
     flash(request, _("The review is done; the petition is no longer flagged."), "success")
     return see_other("/petitions/moderation")

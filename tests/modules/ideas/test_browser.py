@@ -8,7 +8,8 @@ import re
 import pytest
 
 from civic.demo import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD
-from modules.ideas.tables import Challenge, Comment, Idea, Support
+from civic.participation.tables import Comment, Support
+from modules.ideas.tables import Challenge, Idea
 from tests.browser.conftest import browser, live_server, new_context, page  # noqa: F401  (fixtures)
 from tests.browser.helpers import (
     LANGUAGE_SWITCHES,
@@ -147,7 +148,7 @@ async def test_discussing_with_htmx(new_context, demo):  # noqa: F811
     await page.wait_for_selector("#discussion li:has-text('Nobody has published the survey acts yet.')")
     assert await page.locator("#discussion-status").inner_text() == "Your comment is published."
     assert path_of(page) == f"/ideas/{idea_id}"
-    assert await Comment.exists().where((Comment.idea == idea_id)
+    assert await Comment.exists().where((Comment.subject == f"ideas:{idea_id}")
                                         & (Comment.body == "Nobody has published the survey acts yet."))
 
 
@@ -172,7 +173,7 @@ async def test_filtering_the_list_with_htmx_keeps_a_shareable_address(new_contex
 
 async def test_moderating_a_reported_comment(new_context, demo):  # noqa: F811
     idea_id = demo["reported"]
-    reported = await Comment.select().where((Comment.idea == idea_id) & (Comment.kind == "comment")).order_by(
+    reported = await Comment.select().where((Comment.subject == f"ideas:{idea_id}") & (Comment.kind == "comment")).order_by(
         Comment.id).first()
     context = await new_context()
     page = await context.new_page()
@@ -264,4 +265,4 @@ async def test_every_ideas_page_passes_axe(new_context, demo, code):  # noqa: F8
 
 async def test_support_counts_match_the_rows_after_the_browser_tests(demo):
     for key in ("quiet", "discussed"):
-        assert await _count(demo[key]) == await Support.count().where(Support.idea == demo[key])
+        assert await _count(demo[key]) == await Support.count().where(Support.subject == f"ideas:{demo[key]}")

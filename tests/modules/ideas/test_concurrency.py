@@ -13,7 +13,8 @@ from civic.accounts.services import create_api_token
 from civic.accounts.tables import User
 from civic.responses.tables import OfficialResponse
 from modules.ideas import services
-from modules.ideas.tables import Idea, IdeaPolicy, Support
+from civic.participation.tables import Support
+from modules.ideas.tables import Idea, IdeaPolicy
 from tests.modules.ideas.conftest import new_idea
 
 
@@ -25,7 +26,7 @@ async def many_people(count: int, tag: str) -> list[dict]:
 
 async def counts(idea_id: int) -> tuple[int, int]:
     stored = (await Idea.select(Idea.support_count).where(Idea.id == idea_id).first())["support_count"]
-    return stored, await Support.count().where(Support.idea == idea_id)
+    return stored, await Support.count().where(Support.subject == f"ideas:{idea_id}")
 
 
 async def test_200_people_supporting_at_once_give_exactly_200(quiet_settings, world):

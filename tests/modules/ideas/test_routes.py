@@ -12,7 +12,8 @@ import pytest
 from civic.accounts.services import create_api_token
 from civic.accounts.tables import User
 from modules.ideas import services
-from modules.ideas.tables import Comment, Flag, Idea, IdeaImage, IdeaPolicy, Milestone, ModerationEntry, Support
+from civic.participation.tables import Comment, Flag, ModerationEntry, Support
+from modules.ideas.tables import Idea, IdeaImage, IdeaPolicy, Milestone
 from tests.modules.ideas.conftest import PASSWORD, TINY_PNG, new_idea
 from tests.support.web import csrf_token, post_form, sign_in
 
@@ -187,7 +188,7 @@ async def test_supporting_without_javascript_and_with_htmx(client, quiet_setting
     again = await client.post(f"/ideas/{idea_id}/support", headers={**HTMX, "x-csrftoken": await csrf_token(client)})
     assert again.status_code == 200 and "<html" not in again.text
     assert "1 person supports this idea." in again.text and "Withdraw my support" in again.text
-    assert await Support.count().where(Support.idea == idea_id) == 1
+    assert await Support.count().where(Support.subject == f"ideas:{idea_id}") == 1
     withdrawn = await client.post(f"/ideas/{idea_id}/support/withdraw",
                                   headers={**HTMX, "x-csrftoken": await csrf_token(client)})
     assert "0 people support this idea." in withdrawn.text and "Support this idea" in withdrawn.text
@@ -239,7 +240,7 @@ async def test_commenting_with_and_without_javascript(client, quiet_settings, wo
     await as_(client, world["neighbour"])
     plain = await post_form(client, f"/ideas/{idea_id}/comments", {"comment": "We need this **now**."})
     assert plain.status_code == 303
-    comment = await Comment.select().where(Comment.idea == idea_id).first()
+    comment = await Comment.select().where(Comment.subject == f"ideas:{idea_id}").first()
     assert plain.headers["location"] == f"/ideas/{idea_id}#comment-{comment['id']}"
     fragment = await client.post(f"/ideas/{idea_id}/comments", data={"comment": "A reply.", "parent": comment["id"]},
                                  headers={**HTMX, "x-csrftoken": await csrf_token(client)})
@@ -251,7 +252,7 @@ async def test_commenting_with_and_without_javascript(client, quiet_settings, wo
     empty_htmx = await client.post(f"/ideas/{idea_id}/comments", data={"comment": ""},
                                    headers={**HTMX, "x-csrftoken": await csrf_token(client)})
     assert empty_htmx.status_code == 200 and "Write a comment of 2 to 5000 characters." in empty_htmx.text
-    assert await Comment.count().where(Comment.idea == idea_id) == 2
+    assert await Comment.count().where(Comment.subject == f"ideas:{idea_id}") == 2
     assert (await idea_row(idea_id))["comment_count"] == 2
 
 

@@ -152,7 +152,7 @@ async def test_an_idea_that_is_not_public_is_never_found(app, world, rule, tmp_p
 async def test_comments_and_the_authors_name_never_find_an_idea(app, world):
     """A comment (published, waiting for pre-moderation, or hidden) is not a search document, and
     the author's name is not in the idea's document."""
-    from modules.ideas.tables import Comment
+    from civic.participation.tables import Comment
 
     scene = Scene(app, world)
     try:
@@ -169,7 +169,7 @@ async def test_comments_and_the_authors_name_never_find_an_idea(app, world):
         response = await post_form(commenter, f"/ideas/{scene.id}/comments",
                                    {"comment": f"And call me at the {pending_word} office."})
         assert response.status_code == 303, response.text[:1500]
-        assert await Comment.count().where(Comment.idea == scene.id) == 2
+        assert await Comment.count().where(Comment.subject == f"ideas:{scene.id}") == 2
         visible = await Comment.select(Comment.id).where(Comment.body.like(f"%{visible_word}%")).first()
         response = await post_form(await scene.as_("moderator"), f"/ideas/moderation/comment/{visible['id']}/hide",
                                    {"reason": "offensive"})

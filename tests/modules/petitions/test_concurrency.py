@@ -12,6 +12,7 @@ import httpx
 
 from civic.accounts.services import create_api_token
 from civic.responses.tables import OfficialResponse
+from civic.rules import NotFound
 from modules.petitions import services
 from modules.petitions.tables import Petition, Signature
 from tests.modules.petitions.conftest import crowd, open_petition
@@ -81,7 +82,7 @@ async def test_a_refused_signature_does_not_fail_the_others_in_its_batch(quiet_s
     calls = [services.sign(quiet_settings, p, petition["id"]) for p in people]
     calls.append(services.sign(quiet_settings, people[0], 10**9))  # no such petition
     results = await asyncio.gather(*calls, return_exceptions=True)
-    assert isinstance(results[-1], services.PetitionNotFound)
+    assert isinstance(results[-1], NotFound)
     assert all(isinstance(r, services.SignResult) and r.changed for r in results[:-1])
     assert await counts(petition["id"]) == (30, 30)
 

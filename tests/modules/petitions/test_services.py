@@ -14,8 +14,9 @@ from civic.notify.tables import Notification
 from civic.responses import services as responses
 from civic.responses.tables import OfficialResponse
 from civic.responses.workdays import add_working_days, working_days_between
+from civic.rules import Denied, NotFound, RuleError, TooMany
 from modules.petitions import services
-from modules.petitions.services import PetitionDenied, PetitionError, PetitionLimited, PetitionNotFound
+
 from modules.petitions.tables import Invalidation, Petition, PetitionRule, Signature
 from search.tables import SearchOutboxEntry
 from tests.modules.petitions.conftest import crowd, new_petition, open_petition, person
@@ -101,7 +102,7 @@ async def test_an_administrator_sets_the_rules_and_running_petitions_keep_theirs
     ({}, ["weather"], "prohibited_topics"),
 ])
 async def test_bad_rules_are_refused_and_change_nothing(world, values, topics, field):
-    with pytest.raises(PetitionError) as refused:
+    with pytest.raises(RuleError) as refused:
         await services.set_rules(world["head"], world["akimat"].id, values, topics)
     assert refused.value.field == field
     assert not await PetitionRule.exists().where(PetitionRule.organisation == world["akimat"].id)
@@ -109,7 +110,7 @@ async def test_bad_rules_are_refused_and_change_nothing(world, values, topics, f
 
 @pytest.mark.parametrize("who", ["official", "moderator", "stranger"])
 async def test_only_administrators_set_rules(world, who):
-    with pytest.raises(PetitionDenied):
+    with pytest.raises(Denied):
         await services.set_rules(world[who], world["akimat"].id, {}, ["court"])
 
 
@@ -163,20 +164,20 @@ async def test_bad_drafts_are_refused_with_the_field(world, settings, change, fi
     values = dict(change)
     territory = values.pop("territory", "district")
     before = await Petition.count()
-    with pytest.raises(PetitionError) as refused:
+    with pytest.raises(RuleError) as refused:
         await new_petition(settings, world, territory=territory, **values)
     assert refused.value.field == field and refused.value.status_code == 400
     assert await Petition.count() == before
 
 
 async def test_only_confirmed_people_start_petitions_and_only_to_akimats_maslikhats_departments(world, settings):
-    with pytest.raises(PetitionDenied):
+    with pytest.raises(Denied):
         await new_petition(settings, world, author="unconfirmed")
-    with pytest.raises(PetitionError) as refused:
+    with pytest.raises(RuleError) as refused:
         await new_petition(settings, world, organisation="ngo")
     assert refused.value.field == "organisation"
     await PetitionRule(organisation=world["maslikhat"].id, signing_level=2, prohibited_topics=[]).save()
-    with pytest.raises(PetitionDenied):
+    with pytest.raises(Denied):
         await new_petition(settings, world, organisation="maslikhat")
     petition = await new_petition(settings, world, author="resident", organisation="maslikhat", territory="city")
     assert petition["signing_level"] == 2
@@ -185,14 +186,14 @@ async def test_only_confirmed_people_start_petitions_and_only_to_akimats_maslikh
 async def test_an_author_starts_at_most_three_petitions_a_day(world, settings):
     for n in range(services.PETITIONS_PER_DAY):
         await new_petition(settings, world, title=f"Petition number {n} of the day {world['tag']}")
-    with pytest.raises(PetitionLimited):
+    with pytest.raises(TooMany):
         await new_petition(settings, world, title=f"One petition too many {world['tag']}")
 
 
 async def test_moderators_of_the_addressee_publish(world, settings):
     petition = await new_petition(settings, world, organisation="district_akimat")
     for who in ("stranger", "official", "region_moderator", "author"):
-        with pytest.raises(PetitionDenied):
+        with pytest.raises(Denied):
             await services.approve(settings, world[who], petition["id"])
     # the district akimat's own moderator, or the city's above it
     await services.approve(settings, world["moderator"], petition["id"])
@@ -201,14 +202,14 @@ async def test_moderators_of_the_addressee_publish(world, settings):
     assert opened["closes_at"] == services.signing_ends_at(opened["opened_at"], 6)
     assert await Notification.exists().where((Notification.user == world["author"]["id"])
                                              & (Notification.kind == "petitions.published"))
-    with pytest.raises(PetitionError):
+    with pytest.raises(RuleError):
         await services.approve(settings, world["moderator"], petition["id"])
 
 
 async def test_refusal_names_one_of_the_addressees_prohibited_topics(world, settings):
     await PetitionRule(organisation=world["akimat"].id, prohibited_topics=["court", "offensive"]).save()
     petition = await new_petition(settings, world)
-    with pytest.raises(PetitionError) as refused:
+    with pytest.raises(RuleError) as refused:
         await services.reject(world["moderator"], petition["id"], "advertising")
     assert refused.value.field == "reason"
     await services.reject(world["moderator"], petition["id"], "court", "It asks to change a verdict.")
@@ -218,7 +219,7 @@ async def test_refusal_names_one_of_the_addressees_prohibited_topics(world, sett
                                              & (Notification.kind == "petitions.rejected")).first()
     assert "court" in note["body"].lower() and "verdict" in note["body"]
     assert not await services.may_see(world["stranger"], rejected)
-    with pytest.raises(PetitionError):
+    with pytest.raises(RuleError):
         await services.sign(settings, world["signer"], petition["id"])
 
 
@@ -235,7 +236,7 @@ async def test_the_moderation_queue_is_the_moderators_with_due_dates(world, sett
     late = await services.moderation_queue(world["moderator"], today=city["moderation_due_on"] + timedelta(days=3))
     assert next(p for p in late["pending"] if p["key"] == city["key"])["light"] == "red"
     assert region["key"] in [p["key"] for p in (await services.moderation_queue(world["region_moderator"]))["pending"]]
-    with pytest.raises(PetitionDenied):
+    with pytest.raises(Denied):
         await services.moderation_queue(world["stranger"])
 
 
@@ -319,23 +320,23 @@ async def test_signing_needs_the_addressees_verification_level(world, settings):
     await PetitionRule(organisation=world["maslikhat"].id, signing_level=2, prohibited_topics=[]).save()
     petition = await new_petition(settings, world, author="resident", organisation="maslikhat", territory="city")
     await services.approve(settings, world["admin"], petition["id"])
-    with pytest.raises(PetitionDenied) as refused:
+    with pytest.raises(Denied) as refused:
         await services.sign(settings, world["signer"], petition["id"])
     assert "verified resident" in str(refused.value)
-    with pytest.raises(PetitionDenied):
+    with pytest.raises(Denied):
         await services.sign(settings, world["unconfirmed"], petition["id"])
     assert (await services.sign(settings, world["resident"], petition["id"])).changed
 
 
 async def test_nobody_signs_before_publication_after_the_period_or_after_the_close(world, settings):
     pending = await new_petition(settings, world)
-    with pytest.raises(PetitionError, match="not open"):
+    with pytest.raises(RuleError, match="not open"):
         await services.sign(settings, world["signer"], pending["id"])
     petition = await open_petition(settings, world, title=f"Repair the bridge over the canal {world['tag']}")
     later = petition["closes_at"] + timedelta(seconds=1)
-    with pytest.raises(PetitionError, match="not open"):
+    with pytest.raises(RuleError, match="not open"):
         await services.sign(settings, world["signer"], petition["id"], now=later)
-    with pytest.raises(PetitionNotFound):
+    with pytest.raises(NotFound):
         await services.sign(settings, world["signer"], 10**9)
     assert await stored_and_counted(petition["id"]) == (0, 0)
 
@@ -350,7 +351,7 @@ async def test_withdrawal_while_open(world, settings):
     assert await stored_and_counted(petition["id"]) == (1, 1)
     # signing again after a withdrawal is allowed
     assert (await services.sign(settings, world["signer"], petition["id"])).changed
-    with pytest.raises(PetitionError, match="ended"):
+    with pytest.raises(RuleError, match="ended"):
         await services.withdraw(world["signer"], petition["id"], now=petition["closes_at"] + timedelta(days=1))
 
 
@@ -381,7 +382,7 @@ async def test_rate_limit_per_address(world, settings, monkeypatch):
         try:
             await services.sign(settings, p, petition["id"], address="192.0.2.7")
             outcomes.append("ok")
-        except PetitionLimited:
+        except TooMany:
             outcomes.append("limited")
     assert outcomes == ["ok", "ok", "ok", "limited", "limited"]
     assert (await services.sign(settings, people[4], petition["id"], address="192.0.2.8")).changed
@@ -398,7 +399,7 @@ async def test_rate_limit_per_uncommon_email_domain(world, settings, monkeypatch
     common = await crowd(3, world["tag"] + "c", domain="mail.ru")
     for n, p in enumerate(odd[:2]):
         await services.sign(settings, p, petition["id"], address=f"198.51.100.{n}")
-    with pytest.raises(PetitionLimited, match="domain"):
+    with pytest.raises(TooMany, match="domain"):
         await services.sign(settings, odd[2], petition["id"], address="198.51.100.9")
     for n, p in enumerate(common):  # a common provider is not limited
         assert (await services.sign(settings, p, petition["id"], address=f"203.0.113.{n}")).changed
@@ -449,10 +450,10 @@ async def test_moderators_strike_out_suspicious_signatures_with_an_audit_record_
     review = await services.review_data(world["moderator"], petition["id"])
     bot_hash = review["addresses"][0]["value"]
     assert review["addresses"][0]["n"] == 4 and {d["value"] for d in review["domains"]} == {"bots.example", "gmail.com"}
-    with pytest.raises(PetitionDenied):
+    with pytest.raises(Denied):
         await services.invalidate(world["stranger"], petition["id"], criterion="address", value=bot_hash,
                                   reason="Scripted signatures")
-    with pytest.raises(PetitionError):
+    with pytest.raises(RuleError):
         await services.invalidate(world["moderator"], petition["id"], criterion="address", value=bot_hash, reason="")
     result = await services.invalidate(world["moderator"], petition["id"], criterion="address", value=bot_hash,
                                        reason="Four accounts from one address within a second")
@@ -465,13 +466,13 @@ async def test_moderators_strike_out_suspicious_signatures_with_an_audit_record_
     # the struck-out cannot sign again, nor withdraw
     again = await services.sign(quiet, bots[0], petition["id"])
     assert not again.changed and again.signature_count == 3
-    with pytest.raises(PetitionError, match="struck out"):
+    with pytest.raises(RuleError, match="struck out"):
         await services.withdraw(bots[0], petition["id"])
     # by domain and by time window
     result = await services.invalidate(world["moderator"], petition["id"], criterion="domain", value="GMAIL.com",
                                        reason="A test of the domain rule")
     assert result["count"] == 3 and result["count_after"] == 0
-    with pytest.raises(PetitionError):
+    with pytest.raises(RuleError):
         await services.invalidate(world["moderator"], petition["id"], criterion="window", reason="Window",
                                   start=datetime(2026, 1, 2, tzinfo=timezone.utc),
                                   end=datetime(2026, 1, 1, tzinfo=timezone.utc))
@@ -491,13 +492,32 @@ async def test_window_invalidation(world, quiet_settings):
 
 async def test_clearing_a_review_flag(world, settings):
     petition = await open_petition(settings, world)
-    with pytest.raises(PetitionError):
+    with pytest.raises(RuleError):
         await services.clear_review(world["moderator"], petition["id"])
     await services.flag_for_review(petition["id"], "burst")
-    with pytest.raises(PetitionDenied):
+    with pytest.raises(Denied):
         await services.clear_review(world["stranger"], petition["id"])
     await services.clear_review(world["moderator"], petition["id"], "Looked fine: a TV report")
     assert (await row(petition["id"]))["flagged_at"] is None
+
+
+async def test_moderation_decisions_go_to_the_shared_reports_and_log(world, settings):
+    from civic.participation import discussion
+    from civic.participation.tables import Flag
+
+    rejected = await new_petition(settings, world)
+    await services.reject(world["moderator"], rejected["id"], "court", "It asks to change a verdict.")
+    flagged = await open_petition(settings, world)
+    await services.flag_for_review(flagged["id"], "burst")
+    assert await Flag.exists().where((Flag.target_kind == services.PETITION_KIND) & (Flag.target_id == flagged["id"])
+                                     & Flag.resolved_at.is_null() & Flag.reporter.is_null())
+    await services.clear_review(world["moderator"], flagged["id"], "Looked fine")
+    assert not await Flag.exists().where((Flag.target_id == flagged["id"]) & Flag.resolved_at.is_null())
+    entries, _more = await discussion.public_log("petitions:")
+    seen = {(e["subject"], e["action"]) for e in entries}
+    assert (f"petitions:{rejected['id']}", "rejected") in seen and (f"petitions:{flagged['id']}", "approved") in seen
+    assert (f"petitions:{flagged['id']}", "review_cleared") in seen
+    assert all("moderator" not in e for e in entries)  # the public log never names the moderator
 
 
 # --------------------------------------------------------------------------- threshold, answer, outcome
@@ -525,9 +545,9 @@ async def test_the_answer_is_published_and_sent_to_every_signer_then_the_outcome
     people = await crowd(3, world["tag"])
     await sign_all(quiet_settings, people, petition["id"])
     await services.sign(quiet_settings, world["author"], petition["id"])  # the author signs too
-    with pytest.raises(PetitionError, match="answer"):
+    with pytest.raises(RuleError, match="answer"):
         await services.record_outcome(world["official"], petition["id"], "granted", "Lamps are ordered for May.")
-    with pytest.raises(PetitionDenied):
+    with pytest.raises(Denied):
         await services.answer(world["stranger"], petition["id"], "No.")
     await services.answer(world["official"], petition["id"], "The akimat will light **every** courtyard by May.")
     answered = await services.get_petition(petition["id"])
@@ -541,22 +561,22 @@ async def test_the_answer_is_published_and_sent_to_every_signer_then_the_outcome
                                                  & (Notification.kind == "petitions.answered"))
     assert await Notification.exists().where((Notification.user == world["author"]["id"])
                                              & (Notification.kind == "response.answered"))
-    with pytest.raises(PetitionError) as refused:
+    with pytest.raises(RuleError) as refused:
         await services.record_outcome(world["official"], petition["id"], "maybe", "Reasons enough here.")
     assert refused.value.field == "outcome"
-    with pytest.raises(PetitionError) as refused:
+    with pytest.raises(RuleError) as refused:
         await services.record_outcome(world["official"], petition["id"], "partly", "Short")
     assert refused.value.field == "reasons"
-    with pytest.raises(PetitionDenied):
+    with pytest.raises(Denied):
         await services.record_outcome(world["moderator"], petition["id"], "partly", "Lamps in half of them.")
     await services.record_outcome(world["official"], petition["id"], "partly", "Lamps in half of the courtyards.")
     closed = await services.get_petition(petition["id"])
     assert (closed["state"], closed["outcome"], closed["status"]) == ("closed", "partly", "closed")
     assert closed["closed_at"] is not None and not closed["signing_open"]
     assert await Notification.count().where(Notification.kind == "petitions.outcome") >= 4
-    with pytest.raises(PetitionError):
+    with pytest.raises(RuleError):
         await services.record_outcome(world["official"], petition["id"], "granted", "Changed our mind entirely.")
-    with pytest.raises(PetitionError):
+    with pytest.raises(RuleError):
         await services.sign(quiet_settings, world["neighbour"], petition["id"])
 
 
