@@ -165,7 +165,13 @@ class GroupCommitWriter(Generic[Request, Result]):
                     taken, queue.waiting = queue.waiting[: self.max_batch], queue.waiting[self.max_batch:]
                     batch = [(request, future) for request, future in taken if not future.done()]  # cancelled callers
                     if batch:
-                        await self._commit(batch)
+                        try:
+                            await self._commit(batch)
+                        except BaseException:  # cancelled mid-batch (the loop is closing): nobody answers these
+                            for _, future in batch:
+                                if not future.done():
+                                    future.cancel()
+                            raise
         finally:
             # the loop is shutting down (the task was cancelled): nobody will write these
             for _, future in queue.waiting:

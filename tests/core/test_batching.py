@@ -158,6 +158,17 @@ async def test_what_a_batch_leaves_for_after_the_response_goes_to_each_caller(ta
     assert await asyncio.gather(*(request(f"{tag}-{n}") for n in range(5))) == [True] * 5
 
 
+async def test_a_caller_gone_before_its_batch_is_not_written(tag):
+    group = writer(Recorder(tag), linger=0.05)
+    gone = asyncio.create_task(group.submit(f"{tag}-gone"))
+    kept = asyncio.create_task(group.submit(f"{tag}-kept"))
+    await asyncio.sleep(0.01)
+    gone.cancel()
+    assert await kept == f"ok:{tag}-kept"
+    assert gone.cancelled()
+    assert await stored(tag) == (1, 1)
+
+
 async def test_the_writer_does_not_inherit_a_callers_context(tag):
     import contextvars
 
