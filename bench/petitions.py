@@ -78,9 +78,9 @@ def serve(port: int) -> None:
 
     linger = os.environ.get("BENCH_WRITER_LINGER")  # seconds, to try the group commit's wait
     if linger:
-        from modules.petitions.services import SignatureWriter
+        from modules.petitions.services import SIGNATURES
 
-        SignatureWriter.linger = float(linger)
+        SIGNATURES.linger = float(linger)
     app = create_app(load_settings())
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on accepted sockets of that protocol
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)

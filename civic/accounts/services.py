@@ -24,7 +24,7 @@ from civic.permissions import organisations_where
 from civic.rules import RuleError
 from civic.runtime import transaction
 from civic.settings import Settings
-from civic.territory.tables import Organisation, Territory
+from civic.territory.tables import Territory
 
 if TYPE_CHECKING:
     from civic.modules import CivicModule

@@ -815,7 +815,7 @@ async def reach_threshold(idea_id: int, *, now: datetime | None = None, threshol
             subject=f"ideas:{idea_id}", subject_kind="ideas.idea", subject_title=idea["title"],
             subject_url=f"/ideas/{idea_id}", organisation_id=idea["organisation"], citizen_id=idea["author"],
             today=today)
-    except responses.ResponseRuleError:  # one is already open (e.g. the idea was shortlisted)
+    except RuleError:  # one is already open (e.g. the idea was shortlisted)
         response = (await OfficialResponse.objects().where(
             (OfficialResponse.subject == f"ideas:{idea_id}")).order_by(OfficialResponse.id, ascending=False).first())
     changes = {Idea.response: response.id}

@@ -18,25 +18,23 @@ Refusals raise :class:`RuleError` (bad input, 400), :class:`Denied` (403),
 :class:`NotFound` (404) or :class:`TooMany` (429), each carrying an English
 msgid that the caller translates.
 
-Signing goes through a group-commit writer (:class:`SignatureWriter`): each event loop keeps
-one queue; a writer task takes whatever signatures are waiting and writes them in one
-IMMEDIATE transaction — every check (petition open, verification level, rate limits) is made
-inside that transaction, the rows go in with one ``INSERT … ON CONFLICT DO NOTHING``, so the
-unique index decides who had already signed, and the count moves by exactly the rows
-inserted. Each caller awaits its own result. A failing batch is retried one signature at a
-time, so one bad request never fails the others.
+Signing goes through the core's group commit (:data:`SIGNATURES`, a
+:class:`civic.batching.GroupCommitWriter`): the signatures waiting at a moment are written in one
+write transaction (IMMEDIATE on SQLite) — every check (petition open, verification level, rate
+limits) is made inside that transaction, the rows go in with one ``INSERT … ON CONFLICT DO
+NOTHING``, so the unique index decides who had already signed, and the count moves by exactly
+the rows inserted. Each caller awaits its own result. A failing batch is retried in halves, so
+one bad request never fails the others.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import hashlib
 import hmac
 import logging
 import math
-import re
 import secrets
 import time
 from collections.abc import Iterable
@@ -45,12 +43,12 @@ from datetime import date, datetime, timedelta, timezone
 
 from piccolo.columns.combination import WhereRaw
 
-from civic import pending
 from civic.accounts.services import audit, over_rate_limit
 from civic.accounts.tables import Membership, Role
 from civic.accounts.verification import Level
-from civic.clock import ALMATY, now_utc
-from civic.db import subject_row_id, write_transaction
+from civic.batching import GroupCommitWriter
+from civic.clock import ALMATY, almaty_today, now_utc
+from civic.db import subject_row_id
 from civic.i18n.runtime import N_
 from civic.notify.services import tell
 from civic.responses import services as responses
@@ -60,7 +58,7 @@ from civic import participation
 from civic.participation import discussion
 from civic.permissions import Action, organisation_chain
 from civic.rules import Denied, NotFound, RuleError, TooMany
-from civic.runtime import current_engine, transaction
+from civic.runtime import transaction
 from civic.settings import Settings
 from civic.text import detect_language, plain_summary
 from civic.territory.tables import Organisation, OrganisationKind, Territory, TerritoryKind
@@ -177,14 +175,6 @@ COMMON_MAIL_DOMAINS = frozenset({
     "outlook.com", "hotmail.com", "live.com", "yahoo.com", "icloud.com", "me.com", "mail.kz", "inbox.kz",
     "rambler.ru", "proton.me", "protonmail.com",
 })
-
-# The group-commit region below (SignatureWriter, apply_batch) still names the old refusals; it
-# is being rewritten separately. They are the core's family (civic.rules), not copies of it.
-PetitionError = RuleError
-PetitionDenied = Denied
-PetitionNotFound = NotFound
-PetitionLimited = TooMany
-
 
 def almaty_day(moment: datetime | None = None) -> date:
     """The date in Kazakhstan of a moment (deadlines are local dates)."""
@@ -332,7 +322,7 @@ def moderation_due_on(submitted: datetime, working_days: int = DEFAULT_MODERATIO
 def signing_ends_at(opened: datetime, months: int = DEFAULT_SIGNING_MONTHS) -> datetime:
     """Signing lasts six months by default (issue 5): until the same moment ``months`` calendar
     months after opening (the last day of a shorter month when the day does not exist)."""
-    local = opened.astimezone(responses.ALMATY)
+    local = opened.astimezone(ALMATY)
     return add_calendar_months(local, months).astimezone(timezone.utc)
 
 
@@ -670,7 +660,7 @@ async def official_responses(petition_id: int) -> list[dict]:
         OfficialResponse.organisation.name_ru.as_alias("organisation_name_ru"),
         OfficialResponse.organisation.name_en.as_alias("organisation_name_en"),
     ).where(OfficialResponse.subject == f"petitions:{petition_id}").order_by(OfficialResponse.id)
-    today = responses.almaty_today()
+    today = almaty_today()
     for row in rows:
         row["effective_due_on"] = responses.effective_due(row)
         row["light"] = responses.traffic_light(row, today)
@@ -846,7 +836,7 @@ async def moderation_queue(moderator: dict, today: date | None = None) -> dict:
     organisations = await moderated_organisations(moderator)
     if organisations == []:
         raise Denied(N_("Only moderators may see the moderation queue."))
-    today = today or responses.almaty_today()
+    today = today or almaty_today()
     columns = (*LIST_COLUMNS, Petition.submitted_at, Petition.moderation_due_on, Petition.review_reason,
                Petition.flagged_at, Petition.author.display_name.as_alias("author_name"), Petition.ask)
     pending = Petition.select(*columns).where(Petition.state == MODERATION)
@@ -917,182 +907,18 @@ async def sign(settings: Settings, user: dict, petition_id: int, *, show_name: b
         address_hash=address_hash(settings.secret_key, address), email_domain=email_domain(user.get("email", "")),
         now=now or now_utc(), limited=settings.rate_limits,
     )
-    engine = current_engine()
-    if engine.current_transaction.get() is not None:
-        result = (await apply_batch([request]))[0]
-    else:
-        result = await writer_for_loop().submit(request)
-    if isinstance(result, Exception):
-        raise result
-    return result
-
-
-class _BatchTransaction:
-    """Stands in for Piccolo's transaction while a batch runs on the writer's own connection:
-    Piccolo queries made inside the batch (an official response opening, a notification, the
-    search outbox) run on ``connection`` too, and nested ``engine.transaction()`` blocks join it."""
-
-    def __init__(self, connection) -> None:
-        self.connection = connection
-
-
-class SignatureWriter:
-    """Group commit for one event loop: signatures wait in a queue; one task writes whatever is
-    waiting in one write transaction (IMMEDIATE on SQLite, on a connection the writer keeps),
-    then answers each caller. The task starts on demand and stops after ``idle_seconds``
-    without work."""
-
-    max_batch = 500
-    linger = 0.004  # seconds to wait for more signatures once one has arrived
-    idle_seconds = 5.0
-
-    def __init__(self) -> None:
-        self.loop = asyncio.get_running_loop()
-        self.pending: list[tuple[SignRequest, asyncio.Future]] = []
-        self.wakeup = asyncio.Event()
-        self.connection = None
-        # an empty context: the writer must not inherit a caller's transaction or language
-        self.task = self.loop.create_task(self._run(), name="petitions-signature-writer",
-                                          context=contextvars.Context())
-        self.batches = 0
-        self.written = 0
-        self.left_for_after: dict[asyncio.Future, frozenset[str]] = {}
-
-    def alive(self) -> bool:
-        return not self.task.done() and self.loop is asyncio.get_running_loop()
-
-    async def submit(self, request: SignRequest):
-        future = self.loop.create_future()
-        self.pending.append((request, future))
-        self.wakeup.set()
-        try:
-            return await future
-        finally:
-            # what the batch left for after the response (search changes, mail) is the caller's
-            # request's to apply: the writer runs in a context of its own
-            for kind in self.left_for_after.pop(future, ()):
-                pending.mark(kind)
-
-    async def _run(self) -> None:
-        try:
-            while True:
-                try:
-                    await asyncio.wait_for(self.wakeup.wait(), timeout=self.idle_seconds)
-                except asyncio.TimeoutError:
-                    if not self.pending:
-                        return
-                self.wakeup.clear()
-                if self.linger:
-                    await asyncio.sleep(self.linger)
-                while self.pending:
-                    batch, self.pending = self.pending[: self.max_batch], self.pending[self.max_batch:]
-                    await self._write(batch)
-        finally:
-            await self._close()
-
-    async def _sqlite_connection(self, engine):
-        if self.connection is None:
-            import aiosqlite
-            from piccolo.engine.sqlite import dict_factory
-
-            pending = aiosqlite.connect(**engine.connection_kwargs)
-            pending._thread.daemon = True  # a forgotten connection must not keep the process alive
-            self.connection = await pending
-            self.connection.row_factory = dict_factory
-            await self.connection.execute("PRAGMA foreign_keys = 1")
-        return self.connection
-
-    async def _close(self) -> None:
-        connection, self.connection = self.connection, None
-        if connection is not None:
-            try:
-                await connection.close()
-            except Exception:  # the loop may be closing
-                pass
-
-    @contextlib.asynccontextmanager
-    async def _transaction(self):
-        engine = current_engine()
-        if not _is_sqlite(engine):
-            async with write_transaction(engine):
-                yield
-            return
-        connection = await self._sqlite_connection(engine)
-        await connection.execute("BEGIN IMMEDIATE")
-        token = engine.current_transaction.set(_BatchTransaction(connection))
-        try:
-            yield
-        except BaseException:
-            try:
-                await connection.execute("ROLLBACK")
-            except Exception:  # the connection is unusable: open a new one next time
-                await self._close()
-            raise
-        else:
-            await connection.execute("COMMIT")
-        finally:
-            engine.current_transaction.reset(token)
-
-    async def _write(self, batch: list[tuple[SignRequest, asyncio.Future]]) -> None:
-        pending.start_request()
-        try:
-            async with self._transaction():
-                results = await apply_batch([request for request, _ in batch])
-        except Exception as exc:  # a failure of the batch: retry each alone, so one cannot fail the rest
-            if len(batch) > 1:
-                log.warning("petitions: a batch of %s signatures failed (%r); writing them one by one", len(batch), exc)
-                for item in batch:
-                    await self._write([item])
-                return
-            log.exception("petitions: a signature could not be written")
-            results = [exc]
-        self.batches += 1
-        self.written += len(batch)
-        marked = frozenset(kind for kind in (pending.MAIL, pending.SEARCH) if pending.is_marked(kind))
-        for (_, future), result in zip(batch, results):
-            if not future.done():
-                if marked:
-                    self.left_for_after[future] = marked
-                future.set_result(result)
-
-
-_writers: dict[int, SignatureWriter] = {}
-
-
-def writer_for_loop() -> SignatureWriter:
-    loop = asyncio.get_running_loop()
-    writer = _writers.get(id(loop))
-    if writer is None or not writer.alive():
-        writer = SignatureWriter()
-        _writers[id(loop)] = writer
-    return writer
+    return await SIGNATURES.submit(request)
 
 
 def _marks(count: int) -> str:
-    return ", ".join(["?"] * count)
-
-
-def _is_sqlite(engine) -> bool:
-    from piccolo.engine.sqlite import SQLiteEngine
-
-    return isinstance(engine, SQLiteEngine)
-
-
-_DOLLAR = re.compile(r"\?")
+    return ", ".join(["{}"] * count)
 
 
 async def _rows(sql: str, *args) -> list[dict]:
-    """One statement of the signing batch, straight on the current transaction's connection
-    (``?`` placeholders): the hot path skips Piccolo's query building. Must run in a transaction."""
-    engine = current_engine()
-    transaction = engine.current_transaction.get()
-    if transaction is None:
-        raise RuntimeError("the signing batch runs inside a write transaction")
-    if _is_sqlite(engine):
-        return list(await transaction.connection.execute_fetchall(sql, args))
-    numbers = iter(range(1, len(args) + 1))
-    records = await transaction.connection.fetch(_DOLLAR.sub(lambda _: f"${next(numbers)}", sql), *args)
-    return [dict(record) for record in records]
+    """One statement of the signing batch, through Piccolo's public raw query (``{}``
+    placeholders, which Piccolo turns into the driver's own): the hot path skips building
+    queries column by column. Runs in the batch's write transaction."""
+    return await Signature.raw(sql, *args)
 
 
 async def _recent_counts(column: str, petition_ids: list[int], values: list[str], since: datetime) -> dict:
@@ -1101,7 +927,7 @@ async def _recent_counts(column: str, petition_ids: list[int], values: list[str]
     rows = await _rows(
         f"SELECT petition, {column} AS value, COUNT(*) AS n FROM petitions_signature "
         f"WHERE petition IN ({_marks(len(petition_ids))}) AND {column} IN ({_marks(len(values))}) "
-        f"AND created_at > ? GROUP BY petition, {column}", *petition_ids, *values, since)
+        "AND created_at > {} GROUP BY petition, " + column, *petition_ids, *values, since)
     return {(r["petition"], r["value"]): r["n"] for r in rows}
 
 
@@ -1121,11 +947,11 @@ async def apply_batch(requests: list[SignRequest]) -> list:
     for index, request in enumerate(requests):
         petition = petitions.get(request.petition_id)
         if petition is None:
-            results[index] = PetitionNotFound(N_("This petition does not exist."))
+            results[index] = NotFound(N_("This petition does not exist."))
         elif petition["state"] != OPEN or (petition["closes_at"] and petition["closes_at"] <= request.now):
-            results[index] = PetitionError(N_("This petition is not open for signatures."))
+            results[index] = RuleError(N_("This petition is not open for signatures."))
         elif request.verification < petition["signing_level"]:
-            results[index] = PetitionDenied(N_("This petition can be signed only with %(level)s."),
+            results[index] = Denied(N_("This petition can be signed only with %(level)s."),
                                             level=LEVEL_NAMES.get(petition["signing_level"], ""))
         else:
             candidates.append(index)
@@ -1166,11 +992,11 @@ async def apply_batch(requests: list[SignRequest]) -> list:
                 address_key = (request.petition_id, request.address_hash)
                 domain_key = (request.petition_id, request.email_domain)
                 if request.address_hash and by_address.get(address_key, 0) >= LIMITS.address_per_hour:
-                    results[index] = PetitionLimited(N_("Too many signatures came from your network in the last "
+                    results[index] = TooMany(N_("Too many signatures came from your network in the last "
                                                         "hour. Please try again later."))
                     continue
                 if request.email_domain in domains and by_domain.get(domain_key, 0) >= LIMITS.domain_per_hour:
-                    results[index] = PetitionLimited(N_("Too many signatures came from your e-mail domain in the "
+                    results[index] = TooMany(N_("Too many signatures came from your e-mail domain in the "
                                                         "last hour. Please try again later."))
                     continue
                 if request.address_hash:
@@ -1185,7 +1011,7 @@ async def apply_batch(requests: list[SignRequest]) -> list:
         values, arguments = [], []
         for index in candidates:
             r = requests[index]
-            values.append("(?, ?, ?, ?, ?, ?, ?, TRUE)")
+            values.append("({}, {}, {}, {}, {}, {}, {}, TRUE)")
             arguments += [r.petition_id, r.user_id, r.district_id, r.show_name, r.address_hash, r.email_domain, r.now]
         rows = await _rows(
             'INSERT INTO petitions_signature (petition, "user", district, show_name, address_hash, email_domain, '
@@ -1207,8 +1033,8 @@ async def apply_batch(requests: list[SignRequest]) -> list:
     listed_now: set[int] = set()
     reached_now: set[int] = set()
     for petition_id, step in added.items():
-        rows = await _rows("UPDATE petitions_petition SET signature_count = signature_count + ? "
-                           "WHERE id = ? RETURNING signature_count", step, petition_id)
+        rows = await _rows("UPDATE petitions_petition SET signature_count = signature_count + {} "
+                           "WHERE id = {} RETURNING signature_count", step, petition_id)
         counts[petition_id] = rows[0]["signature_count"]
         petition = petitions[petition_id]
         moment = max(requests[i].now for i in changed_index if requests[i].petition_id == petition_id)
@@ -1229,6 +1055,14 @@ async def apply_batch(requests: list[SignRequest]) -> list:
             threshold_reached=changed and request.petition_id in reached_now and _last_added(requests, changed_index, index),
         )
     return results
+
+
+
+#: Signing's group commit (:mod:`civic.batching`): whatever signatures are waiting go in one write
+#: transaction, through :func:`apply_batch`; a batch that fails is retried in halves, so one bad
+#: signature never fails the others.
+SIGNATURES: GroupCommitWriter[SignRequest, SignResult] = GroupCommitWriter(
+    apply_batch, name="petitions.signatures", max_batch=500, linger=0.004, idle_seconds=5.0)
 
 
 def _last_added(requests: list[SignRequest], changed: set[int], index: int) -> bool:
@@ -1361,7 +1195,7 @@ async def reach_threshold(petition_id: int, *, now: datetime | None = None) -> b
             subject=f"petitions:{petition_id}", subject_kind="petitions.petition", subject_title=petition["title"],
             subject_url=f"/petitions/{petition['key']}", organisation_id=petition["organisation"],
             citizen_id=petition["author"], working_days=petition["response_working_days"], today=almaty_day(now))
-    except responses.ResponseRuleError:  # one is open already
+    except RuleError:  # one is open already
         response = await OfficialResponse.objects().where(
             OfficialResponse.subject == f"petitions:{petition_id}").order_by(OfficialResponse.id, ascending=False).first()
     await Petition.update({Petition.response: response.id}).where(Petition.id == petition_id)
@@ -1408,7 +1242,7 @@ async def answer(actor: dict, petition_id: int, text: str) -> None:
         raise RuleError(N_("The petition has not reached its threshold: no official answer is due."))
     try:
         await responses.answer(petition["response"], actor_id=actor["id"], text=text, public=True)
-    except responses.ResponseRuleError as exc:
+    except RuleError as exc:
         raise RuleError(exc.msgid, "answer", **exc.params) from None
 
 
