@@ -107,7 +107,8 @@ async def _residents() -> list[dict]:
     for n, email in enumerate(emails, start=1):
         if email in have:
             continue
-        user = User(email=email, display_name=_RESIDENTS["name"].format(n=n), password_hash=None, language=rng.choice(["kk", "ru"]),
+        user = User(email=email, display_name=_RESIDENTS["name"].format(n=n), password_hash=None,
+                    language=rng.choice(["kk", "ru"]),
                     residence=rng.choice(districts)["id"] if districts else None, verification=1)
         await user.save()
         for topic in ("response", "appeals"):
