@@ -1,5 +1,10 @@
 """The demo akimat: territories, organisations and people every module's demo builds on.
 
+The data is in fixtures/core.yaml (read by civic.demo.data); each module's demo is in
+fixtures/<module>.yaml, read through `fixture(name)` by the module's own small loader
+(modules/<name>/demo.py, the manifest's `load_demo`), which resolves references by stable keys
+with `territory_ids`, `organisation_ids`, `email` and relative times with `moment` / `day`.
+
 `load_core_demo` is idempotent. Territories are found by `code`, organisations by `slug`,
 people by `email` and memberships by (person, organisation, role); what exists is left exactly
 as it is (an operator may have edited it), what is missing is created. Running it twice
@@ -26,13 +31,15 @@ from civic.demo.data import (
     DemoTerritory,
 )
 from civic.db import write_transaction
+from civic.demo.fixtures import day, days, days_ago, email, fixture, moment, offset
 from civic.settings import Settings
 from civic.territory.tables import Organisation, Territory
 
 __all__ = [
     "ALMATY_DISTRICTS", "ARAL_OKRUGS", "DEMO_EMAIL_DOMAIN", "DEMO_ORGANISATIONS", "DEMO_PASSWORD", "DEMO_PEOPLE",
-    "DEMO_TERRITORIES", "DemoOrganisation", "DemoPerson", "DemoTerritory", "demo_accounts_markdown",
-    "load_core_demo",
+    "DEMO_TERRITORIES", "DemoOrganisation", "DemoPerson", "DemoTerritory", "day", "days", "days_ago",
+    "demo_accounts_markdown", "email", "ensure_core_demo", "fixture", "load_core_demo", "moment", "offset",
+    "organisation_ids", "territory_ids",
 ]
 
 ROLE_LABELS = {
@@ -158,6 +165,22 @@ async def load_core_demo(settings: Settings, progress: Callable[[str], None] | N
         "memberships": sum(len(p.memberships) for p in DEMO_PEOPLE),
     }
     return created
+
+
+async def ensure_core_demo(settings: Settings, progress: Callable[[str], None] | None = None) -> None:
+    """Load the core demo first when a module's demo is loaded on its own."""
+    if not await Organisation.exists().where(Organisation.slug == DEMO_ORGANISATIONS[0].slug):
+        await load_core_demo(settings, progress)
+
+
+async def territory_ids() -> dict[str, int]:
+    """Every territory's id by its code (the fixtures' key for a territory)."""
+    return {r["code"]: r["id"] for r in await Territory.select(Territory.id, Territory.code)}
+
+
+async def organisation_ids() -> dict[str, int]:
+    """Every organisation's id by its slug (the fixtures' key for an organisation)."""
+    return {r["slug"]: r["id"] for r in await Organisation.select(Organisation.id, Organisation.slug)}
 
 
 def demo_accounts_markdown() -> str:

@@ -1,4 +1,5 @@
-"""Demo appeals and reception schedules for the Almaty demo akimat.
+"""The appeals demo's loader: the data is fixtures/appeals.yaml; this file turns it into rows.
+The demo holds:
 
 * routing rules: energy, housing, transport, land, schools, health and social support go to the
   city departments; courtyards and everything else to the district akimats;
@@ -23,12 +24,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from civic.accounts.tables import User
 from civic.clock import ALMATY, now_utc
-from civic.demo import DEMO_EMAIL_DOMAIN, load_core_demo
+from civic.demo import day, days_ago, email, ensure_core_demo, fixture, organisation_ids, territory_ids
 from civic.notify.tables import NotificationPreference
 from civic.responses import services as responses
 from civic.responses.tables import OfficialResponse, ResponseEvent
@@ -36,123 +37,38 @@ from civic.responses.workdays import add_working_days
 from civic.rules import RuleError
 from civic.runtime import transaction
 from civic.settings import Settings
-from civic.territory.tables import Organisation, Territory
+from civic.territory.tables import Territory
 from modules.appeals import receptions, services
 from modules.appeals.tables import Appeal, AppealEvent, ReceptionBooking, ReceptionSlot, RoutingRule
 
-RESIDENTS = 60
-DISTRICTS = ("alatau", "almaly", "auezov", "bostandyk", "zhetysu", "medeu", "nauryzbay", "turksib")
-PILOT_DISTRICTS = ("nauryzbay", "medeu", "alatau")  # the districts of seed 000's authors
+_FIXTURE = fixture("appeals")
+_RESIDENTS = _FIXTURE["residents"]
+_GENERATED = _FIXTURE["generated"]
+_RECEPTIONS = _FIXTURE["receptions"]
+RESIDENTS: int = _RESIDENTS["count"]
+DISTRICTS = tuple(code.rsplit(".", 1)[1] for code in _GENERATED["districts"])
+PILOT_DISTRICTS = tuple(h["key"] for h in _RECEPTIONS["hosts"])  # the districts of seed 000's authors
 
-ROUTES = {
-    "energy": "almaty-energy", "housing": "almaty-housing", "transport": "almaty-mobility", "land": "almaty-land",
-    "education": "almaty-education", "health": "almaty-health", "social": "almaty-employment",
-}
+ROUTES: dict[str, str] = _FIXTURE["routing"]["rules"]
 #: Who answers for a body in the demo (its own official; the city reception for district akimats
 #: without one — civic.responses lets the parent akimat's staff act).
-OFFICIALS = {
-    "almaty-energy": "svetlana.official", "almaty-housing": "aigerim.official", "almaty-mobility": "daniyar.official",
-    "almaty-land": "gulnar.official", "almaty-education": "marat.official", "almaty-health": "dinara.official",
-    "almaty-employment": "yerbol.official", "almaty-bostandyk-akimat": "assel.official",
-    "almaty-auezov-akimat": "timur.official",
-}
-CITY_OFFICIAL = "nurlan.official"
+OFFICIALS: dict[str, str] = {k: v for k, v in _FIXTURE["officials"].items() if k != "*"}
+CITY_OFFICIAL: str = _FIXTURE["officials"]["*"]
 
 # (title, text) in Kazakh and Russian, per category; "{street}" is filled in.
-PROBLEMS = {
-    "energy": [
-        ("{street} көшесіндегі үйде ыстық су жоқ", "Бір аптадан бері үйімізде ыстық су жоқ. Жылу желілеріне хабарластық, "
-         "бірақ нақты мерзім айтпады. Қашан қалпына келеді?"),
-        ("Нет отопления в доме на {street}", "С начала отопительного сезона батареи в подъезде еле тёплые, в квартирах "
-         "+15. Просим проверить теплоузел и наладить подачу тепла."),
-        ("Отключения электричества на {street}", "Третью неделю по вечерам отключают свет на 2–3 часа без "
-         "предупреждения. Портится техника, дети не могут делать уроки."),
-        ("{street} бойында көше шамдары жанбайды", "Кешкі уақытта көше қараңғы, шамдардың жартысы жанбайды. Балалар мен "
-         "қарт адамдарға қауіпті."),
-        ("Низкое давление газа в частном секторе на {street}", "Зимой давление газа падает, котлы гаснут. Просим "
-         "проверить газопровод нашего квартала."),
-    ],
-    "housing": [
-        ("ОСИ не отчитывается о расходах, дом на {street}", "Объединение собственников имущества второй год не "
-         "показывает отчёт о расходах взносов. Просим разъяснить, как потребовать отчёт и сменить управляющего."),
-        ("{street} көшесіндегі үйдің шатыры ағады", "Жаңбыр жауса, жоғарғы қабаттағы пәтерлерге су ағады. ПИБ жөндеуді "
-         "кейінге қалдырып жүр."),
-        ("КСК не ремонтирует лифт на {street}", "Лифт стоит уже два месяца, в доме 16 этажей, живут пожилые люди и "
-         "мамы с колясками. КСК ссылается на отсутствие денег."),
-        ("Очередь на арендное жильё: как узнать свой номер?", "Стою в очереди на жильё как многодетная семья с 2019 "
-         "года. Номер в очереди не меняется. Прошу разъяснить порядок."),
-        ("Апатты үй: {street} көшесіндегі ескі үйді бұзу мерзімі", "Үйіміз апатты деп танылған, бірақ көшіру мерзімі "
-         "белгісіз. Тұрғындарға ақпарат беруді сұраймыз."),
-    ],
-    "transport": [
-        ("Маршрут 92 ходит раз в 40 минут", "Утром на остановке {street} автобус 92 приходит переполненным раз в 40 минут. "
-         "Просим добавить рейсы в часы пик."),
-        ("{street} көшесіндегі жолдағы шұңқырлар", "Жолда терең шұңқырлар пайда болды, көліктер зақымданып жатыр. "
-         "Жөндеуді сұраймыз."),
-        ("Нет пешеходного перехода у школы на {street}", "Дети переходят дорогу с оживлённым движением без перехода и "
-         "светофора. Просим установить регулируемый переход."),
-        ("Светофор на пересечении {street} не работает", "Светофор не работает уже неделю, утром образуются пробки и "
-         "опасные ситуации."),
-        ("Автобус аялдамасында баспана жоқ, {street}", "Аялдамада күн мен жаңбырдан қорғайтын баспана жоқ. Қарт адамдарға "
-         "қиын."),
-    ],
-    "courtyards": [
-        ("Сломана детская площадка во дворе на {street}", "Качели сломаны, торчат болты, дети травмируются. Просим "
-         "отремонтировать площадку."),
-        ("{street} көшесіндегі аулада жарық жоқ", "Ауламыз кешке мүлдем қараңғы, кіреберіс алдында шам жоқ. Жарықтандыруды "
-         "сұраймыз."),
-        ("Во дворе на {street} вырубают деревья", "Во дворе без объявления начали спиливать здоровые карагачи. Просим "
-         "проверить, есть ли разрешение."),
-        ("Аулада көлік тұрағы жоқ, жасыл алаңға көлік қояды", "Ауладағы көгал көлік тұрағына айналды. Тәртіп орнатуды "
-         "және абаттандыруды сұраймыз."),
-        ("Мусорные баки во дворе на {street} не вывозят", "Контейнеры переполнены по несколько дней, вокруг мусор и "
-         "крысы. Просим наладить вывоз."),
-    ],
-    "land": [
-        ("Участок под ИЖС: сроки рассмотрения заявления", "Подал заявление на участок под ИЖС в 2020 году, ответа о "
-         "сроках нет. Прошу сообщить мою очередь."),
-        ("Жер учаскесінің шекарасы көршімен дау", "Көршім қоршауды біздің учаскеге жылжытып салды. Жер қатынастары "
-         "тарапынан тексеруді сұраймын."),
-    ],
-    "education": [
-        ("Нет мест в детском саду, {street}", "Ребёнку 4 года, в очереди на садик третий год. Ближайшие сады "
-         "переполнены. Прошу разъяснить, когда появятся места."),
-    ],
-    "health": [
-        ("Емханаға жазылу мүмкін емес", "Емханаға телефон арқылы да, онлайн да жазыла алмаймын. Бір апта күттім."),
-    ],
-    "social": [
-        ("Адресная помощь: отказ без объяснения", "Получили отказ в адресной социальной помощи без объяснения причин. "
-         "Просим разъяснить основания."),
-    ],
-    "other": [
-        ("Бродячие собаки у школы на {street}", "У школы каждое утро стая бродячих собак. Родители боятся за детей."),
-    ],
-}
-STREETS = ("Абая", "Төле би", "Жандосова", "Момышұлы", "Райымбека", "Сейфуллина", "Толе би", "Аль-Фараби",
-           "Назарбаева", "Саина", "Рыскулова", "Шаляпина", "Жібек жолы", "Суюнбая", "Достык", "Розыбакиева")
-WEIGHTS = {"energy": 24, "housing": 22, "transport": 20, "courtyards": 20, "land": 5, "education": 3, "health": 2,
-           "social": 2, "other": 2}
-ANSWERS = [
-    "Ваше обращение рассмотрено. Работы включены в план на текущий месяц; ответственный специалист свяжется с вами "
-    "для уточнения адреса. Если проблема не будет решена, сообщите на этой странице.",
-    "Өтінішіңіз қаралды. Мәселе жауапты мекемеге тапсырылды, жұмыстар екі апта ішінде жүргізіледі. Нәтижесі туралы "
-    "осы бетте хабарлаймыз.",
-    "По вашему обращению проведена проверка. Нарушение подтвердилось, подрядчику выдано предписание устранить его в "
-    "течение 10 рабочих дней. Контроль за исполнением оставлен за управлением.",
-    "Разъясняем: вопрос относится к компетенции собственников дома (ОСИ). Порядок требования отчёта и смены "
-    "управляющего описан в Законе «О жилищных отношениях»; специалист готов проконсультировать на приёме в акимате "
-    "района.",
-]
+PROBLEMS = {c: [(p["title"], p["body"]) for p in problems] for c, problems in _GENERATED["problems"].items()}
+STREETS = tuple(_GENERATED["streets"])
+WEIGHTS: dict[str, int] = _GENERATED["categories"]
+ANSWERS: list[str] = _GENERATED["answers"]
 
 
 @dataclass(frozen=True)
 class Showcase:
     key: str
-    citizen: str  # e-mail local part of a core demo person, or "" for someone without an account
+    citizen: str  # e-mail (local part) of a core demo person, or "" for someone without an account
     kind: str
     category: str
-    district: str
+    territory: str  # territory code
     title: str
     body: str
     days_ago: int
@@ -161,65 +77,37 @@ class Showcase:
     applicant_name: str = ""
     applicant_contact: str = ""
     registered_by: str = ""
+    story: dict = field(default_factory=dict)  # answer, join, joint, publish, eotinish (see the fixture)
 
 
-SHOWCASE = (
-    # overdue: registered more than 15 working days ago, nobody answered
-    Showcase("demo-overdue", "natalia.citizen", "complaint", "energy", "auezov",
-             "Нет горячей воды в доме 17 на Жандосова с прошлого месяца",
-             "В доме 17 по улице Жандосова нет горячей воды уже больше месяца. Звонили в диспетчерскую много раз, "
-             "сроков не называют. В доме живут пожилые люди и маленькие дети.", days_ago=40),
-    # duplicates: a broken playground reported by three people; the first answered 10 days ago
-    Showcase("demo-playground", "bolat.citizen", "complaint", "courtyards", "bostandyk",
-             "Сломана детская площадка во дворе дома 45 на Розыбакиева",
-             "Во дворе дома 45 по Розыбакиева сломаны качели и горка, торчат болты. Вчера ребёнок поранил руку. Просим "
-             "срочно отремонтировать площадку.", days_ago=24, consent=True),
-    Showcase("demo-playground-2", "dana.citizen", "request", "courtyards", "bostandyk",
-             "Детская площадка на Розыбакиева 45 опасна для детей",
-             "Качели на площадке у дома 45 по Розыбакиева сломаны, дети могут пораниться. Прошу отремонтировать.",
-             days_ago=5),
-    Showcase("demo-playground-3", "", "complaint", "courtyards", "bostandyk",
-             "Площадка во дворе Розыбакиева 45 сломана",
-             "Звонок жительницы: во дворе дома 45 по Розыбакиева сломана детская площадка, торчат болты.",
-             days_ago=3, channel="phone", applicant_name="Гүлмира Сағынтаева", applicant_contact="+7 701 555 12 34",
-             registered_by="assel.official"),
-    # joint answer: a dark crossing near a school — mobility leads, energy lights it
-    Showcase("demo-joint", "dana.citizen", "proposal", "transport", "alatau",
-             "Пешеходный переход у школы №180 без светофора и освещения",
-             "У школы №180 в Алатауском районе дети переходят улицу без светофора, вечером переход не освещён. "
-             "Предлагаю поставить светофор и фонари.", days_ago=12, consent=True),
-    # published without personal data, answered
-    Showcase("demo-published", "bolat.citizen", "complaint", "housing", "bostandyk",
-             "ОСИ дома 12 на Шаляпина не показывает отчёт о расходах",
-             "Меня зовут Болат Ермеков, живу в кв. 34. ОСИ нашего дома второй год не показывает отчёт о расходах "
-             "взносов, председатель не отвечает на звонки. Мой телефон +7 777 123 45 67.", days_ago=20, consent=True),
-    # a letter registered by an official, registered in e-Otinish
-    Showcase("demo-letter", "", "request", "land", "nauryzbay",
-             "Сроки рассмотрения заявления на участок под ИЖС",
-             "Письмо: заявитель подал заявление на земельный участок под ИЖС в 2020 году и просит сообщить своё место "
-             "в очереди и сроки.", days_ago=8, channel="letter", applicant_name="Ерлан Жұмабеков",
-             applicant_contact="Наурызбай ауданы, Шұғыла ы., 7 үй", registered_by="gulnar.official"),
-)
+_STORY = ("answer", "join", "joint", "publish", "eotinish")
+SHOWCASE = tuple(Showcase(
+    key=r["key"], citizen=r.get("citizen", ""), kind=r["kind"], category=r["category"], territory=r["territory"],
+    title=r["title"], body=r["body"], days_ago=days_ago(r["received"]), channel=r.get("channel", "online"),
+    consent=r.get("consent", False), applicant_name=(r.get("applicant") or {}).get("name", ""),
+    applicant_contact=(r.get("applicant") or {}).get("contact", ""), registered_by=r.get("registered_by", ""),
+    story={k: r[k] for k in _STORY if k in r}) for r in _FIXTURE["showcase"])
 
 
 def _email(local: str) -> str:
-    return f"{local}@{DEMO_EMAIL_DOMAIN}"
+    return email(local)
 
 
 def _resident_email(n: int) -> str:
-    return f"appeals-resident-{n:03d}@{DEMO_EMAIL_DOMAIN}"
+    return email(_RESIDENTS["email"].format(n=n))
 
 
 async def _residents() -> list[dict]:
     """Demo residents who file the generated appeals: no password, mail off."""
     emails = [_resident_email(n) for n in range(1, RESIDENTS + 1)]
     have = {r["email"] for r in await User.select(User.email).where(User.email.is_in(emails))}
-    rng = random.Random(7)
+    rng = random.Random(_RESIDENTS["seed"])
     districts = await Territory.select(Territory.id, Territory.code).where(Territory.code.like("almaty.%"))
     for n, email in enumerate(emails, start=1):
         if email in have:
             continue
-        user = User(email=email, display_name=f"Тұрғын {n}", password_hash=None, language=rng.choice(["kk", "ru"]),
+        user = User(email=email, display_name=_RESIDENTS["name"].format(n=n), password_hash=None,
+                    language=rng.choice(["kk", "ru"]),
                     residence=rng.choice(districts)["id"] if districts else None, verification=1)
         await user.save()
         for topic in ("response", "appeals"):
@@ -229,13 +117,14 @@ async def _residents() -> list[dict]:
 
 async def _routing(organisations: dict, territories: dict) -> None:
     admin = await User.select().where(User.email == _email("admin")).first()
+    territory_id = territories[_FIXTURE["routing"]["territory"]]
     for category, slug in ROUTES.items():
         if slug not in organisations:
             continue
         exists = await RoutingRule.exists().where((RoutingRule.category == category)
-                                                  & (RoutingRule.territory == territories["almaty"]))
+                                                  & (RoutingRule.territory == territory_id))
         if not exists:
-            await services.set_routing_rule(admin, category=category, territory_id=territories["almaty"],
+            await services.set_routing_rule(admin, category=category, territory_id=territory_id,
                                             organisation_id=organisations[slug])
 
 
@@ -284,7 +173,7 @@ async def _answer(appeal: dict, official: dict, text: str, day: date) -> None:
 async def _generated(settings: Settings, residents: list[dict], organisations: dict, territories: dict,
                      step: Callable[[str], None]) -> int:
     """A year of appeals: fewer each month once the receptions started, and fewer re-routed."""
-    rng = random.Random(2026)
+    rng = random.Random(_GENERATED["seed"])
     today = services.almaty_today()
     organisations_by_id = {v: k for k, v in organisations.items()}
     categories = [c for c, w in WEIGHTS.items() for _ in range(w)]
@@ -372,7 +261,7 @@ async def _showcase(settings: Settings, organisations: dict, territories: dict) 
         citizen = await _user(spec.citizen)
         async with transaction():
             appeal = await _file(settings, key=spec.key, citizen=citizen, kind=spec.kind, category=spec.category,
-                                 territory_id=territories[f"almaty.{spec.district}"], title=spec.title, body=spec.body,
+                                 territory_id=territories[spec.territory], title=spec.title, body=spec.body,
                                  received=today - timedelta(days=spec.days_ago), channel=spec.channel,
                                  consent=spec.consent, applicant_name=spec.applicant_name,
                                  applicant_contact=spec.applicant_contact,
@@ -386,81 +275,73 @@ async def _showcase(settings: Settings, organisations: dict, territories: dict) 
 
 
 async def _showcase_story(spec: Showcase, appeal: dict, organisations: dict, today: date) -> None:
-    assel = await _user("assel.official")
-    if spec.key == "demo-playground":
-        await _answer(appeal, assel, "Площадку осмотрели 12-го числа. Подрядчик заменит качели и горку до конца "
-                                     "месяца; до ремонта опасные элементы огорожены. Ответ действует для всех "
-                                     "обращений об этой площадке.", today - timedelta(days=10))
-    elif spec.key in ("demo-playground-2", "demo-playground-3"):
-        primary = await Appeal.select(Appeal.number).where(Appeal.demo_key == "demo-playground").first()
+    """What happens to a showcase appeal, as its fixture tells (answer, join, joint, publish, eotinish)."""
+    story = spec.story
+    if "answer" in story:
+        step = story["answer"]
+        await _answer(appeal, await _user(step["by"]), step["text"], day(step["day"], today))
+    if "join" in story:
+        step = story["join"]
+        primary = await Appeal.select(Appeal.number).where(Appeal.demo_key == step["to"]).first()
         if primary:
-            await services.join(assel, appeal["id"], primary["number"], today)
-    elif spec.key == "demo-joint":
-        daniyar = await _user("daniyar.official")
-        svetlana = await _user("svetlana.official")
-        await services.add_participant(daniyar, appeal["id"], organisations["almaty-energy"])
-        await services.contribute(svetlana, appeal["id"], organisations["almaty-energy"],
-                                  "Освещение перехода включено в программу на этот год: шесть светодиодных фонарей "
-                                  "установят до 1 сентября.")
-        await services.answer(daniyar, appeal["id"], "Светофор с кнопкой вызова будет установлен в августе; до этого "
-                                                      "в часы начала и окончания уроков у перехода дежурит инспектор.",
-                              today - timedelta(days=2))
-    elif spec.key == "demo-published":
-        aigerim = await _user("aigerim.official")
-        answer = ("ОСИ обязано ежегодно отчитываться перед собственниками (Закон «О жилищных отношениях», ст. 42-3). "
-                  "Управление направило председателю ОСИ требование представить отчёт на собрании в течение месяца.")
-        await _answer(appeal, aigerim, answer, today - timedelta(days=6))
+            await services.join(await _user(step["by"]), appeal["id"], primary["number"], today)
+    if "joint" in story:
+        step = story["joint"]
+        lead, contributor = await _user(step["lead"]), await _user(step["contributor"])
+        participant = organisations[step["participant"]]
+        await services.add_participant(lead, appeal["id"], participant)
+        await services.contribute(contributor, appeal["id"], participant, step["contribution"])
+        await services.answer(lead, appeal["id"], step["answer"], day(step["day"], today))
+    if "publish" in story:
+        step = story["publish"]
         fresh = await services.get_appeal_by_id(appeal["id"])
-        await services.publish(aigerim, appeal["id"], public_title="ОСИ дома на Шаляпина не показывает отчёт о расходах",
-                               public_body="ОСИ нашего дома второй год не показывает отчёт о расходах взносов, "
-                                           "председатель не отвечает на звонки.",
-                               public_answer=fresh["answer"] or answer)
-    elif spec.key == "demo-letter":
-        gulnar = await _user("gulnar.official")
-        await services.set_eotinish_number(gulnar, appeal["id"], "ЖТ-2026-04512873")
-        await Appeal.update({Appeal.eotinish_registered_at: _at(today - timedelta(days=7))}).where(
+        await services.publish(await _user(step["by"]), appeal["id"], public_title=step["title"],
+                               public_body=step["body"],
+                               public_answer=fresh["answer"] or story.get("answer", {}).get("text", ""))
+    if "eotinish" in story:
+        step = story["eotinish"]
+        await services.set_eotinish_number(await _user(step["by"]), appeal["id"], step["number"])
+        await Appeal.update({Appeal.eotinish_registered_at: _at(day(step["registered"], today))}).where(
             Appeal.id == appeal["id"])
     await AppealEvent.update({AppealEvent.created_at: _at(today - timedelta(days=spec.days_ago), 9)}).where(
         (AppealEvent.appeal == appeal["id"]) & (AppealEvent.kind == "filed"))
 
 
-SEED_DEPARTMENTS = (  # seed 000: the four departments and what their specialists explain
-    ("almaty-housing", "aigerim.official", "Очередь на жильё, ОСИ и КСК, аварийные дома / Тұрғын үй кезегі, ПИБ, апатты үйлер"),
-    ("almaty-mobility", "daniyar.official", "Маршруты автобусов, остановки, переходы, парковки / Қоғамдық көлік, аялдамалар"),
-    ("almaty-energy", "svetlana.official", "Отопление, горячая вода, свет, газ / Жылу, ыстық су, жарық, газ"),
-    ("almaty-land", "gulnar.official", "Земельные участки, ИЖС, границы участков / Жер учаскелері, жеке тұрғын үй құрылысы"),
-)
-WEEKDAYS = {"nauryzbay": 1, "medeu": 2, "alatau": 3}  # Tuesday, Wednesday, Thursday
+#: seed 000: the four departments and what their specialists explain
+SEED_DEPARTMENTS = tuple((d["organisation"], d["specialist"], d["topics"]) for d in _RECEPTIONS["departments"])
+WEEKDAYS = {h["key"]: h["weekday"] for h in _RECEPTIONS["hosts"]}  # 0 is Monday
 
 
 async def _receptions(settings: Settings, organisations: dict, residents: list[dict],
                       step: Callable[[str], None]) -> int:
     if await ReceptionSlot.exists().where(ReceptionSlot.demo_key.like("demo-%")):
         return 0
-    rng = random.Random(1000)
+    rng = random.Random(_RECEPTIONS["seed"])
     today = services.almaty_today()
     monday = today - timedelta(days=today.weekday())
-    hosts = {d: organisations[f"almaty-{d}-akimat"] for d in PILOT_DISTRICTS}
-    host_places = {"nauryzbay": "Наурызбай ауданы әкімдігі, Шұғыла ы-ауданы, 1-қабат, 104-кабинет",
-                   "medeu": "Акимат Медеуского района, ул. Наурызбай батыра, 40, зал приёма",
-                   "alatau": "Алатау ауданы әкімдігі, Шаңырақ-2, Жанқожа батыр к-сі, 2, 1-қабат"}
+    hosts = {h["key"]: h for h in _RECEPTIONS["hosts"]}
+    online_ones = {(o["organisation"], o["host"]): o for o in _RECEPTIONS.get("online", ())}
     specialists = {slug: await _user(local) for slug, local, _ in SEED_DEPARTMENTS}
+    held, ahead = _RECEPTIONS["weeks"]["held"], _RECEPTIONS["weeks"]["ahead"]
     created = 0
     visits = []
     async with transaction():
-        for weeks_back in range(26, -5, -1):  # half a year held, four weeks ahead
+        for weeks_back in range(held, -ahead - 1, -1):  # held weeks, then the weeks ahead
             week = monday - timedelta(weeks=weeks_back)
-            for district, host_id in hosts.items():
-                for n, (slug, _local, topics) in enumerate(SEED_DEPARTMENTS):
-                    day = week + timedelta(days=WEEKDAYS[district])
-                    starts = _at(day, 10 + 2 * n)  # 10:00, 12:00, 14:00, 16:00
-                    online = slug == "almaty-land" and district == "alatau"
+            for district, host in hosts.items():
+                host_id = organisations[host["organisation"]]
+                for department in _RECEPTIONS["departments"]:
+                    slug, topics = department["organisation"], department["topics"]
+                    on_day = week + timedelta(days=WEEKDAYS[district])
+                    starts = _at(on_day, int(department["starts"].split(":")[0]))
+                    online = online_ones.get((slug, host["organisation"]))
                     slot = ReceptionSlot(
                         organisation=organisations[slug], host=host_id, specialist=specialists[slug]["id"],
-                        topics=topics, place="Онлайн (Zoom)" if online else host_places[district],
+                        topics=topics, place=online["place"] if online else host["place"],
                         mode="online" if online else "in_person",
-                        online_link="https://meet.example.kz/ashyq-land-alatau" if online else "",
-                        starts_at=starts, duration_minutes=120, capacity=12, booked_count=0,
+                        online_link=online["link"] if online else "",
+                        starts_at=starts, duration_minutes=_RECEPTIONS["duration_minutes"],
+                        capacity=_RECEPTIONS["capacity"], booked_count=0,
                         series=f"demo-{slug}-{district}", created_by=specialists[slug]["id"],
                         created_at=_at(week - timedelta(days=14)),
                         demo_key=f"demo-{slug}-{district}-{weeks_back}")
@@ -468,7 +349,7 @@ async def _receptions(settings: Settings, organisations: dict, residents: list[d
                     created += 1
                     if weeks_back > 0 or starts < now_utc():
                         # held: about 80 people advised a month half a year ago, about 200 now
-                        people = max(1, round(1.5 + (26 - weeks_back) * 0.12 + rng.uniform(-1, 1)))
+                        people = max(1, round(1.5 + (held - weeks_back) * 0.12 + rng.uniform(-1, 1)))
                         for k in range(people):
                             outcome = rng.choices(["advised", "resolved", "no_show"], [65, 25, 10])[0]
                             visits.append(ReceptionBooking(
@@ -480,11 +361,12 @@ async def _receptions(settings: Settings, organisations: dict, residents: list[d
     step(f"Demo receptions: {created} slots, {len(visits)} visits recorded")
     # a few bookings for the coming weeks, by demo people (confirmations are in-app; demo mail goes to the outbox)
     upcoming = await receptions.upcoming_slots(now=now_utc(), weeks=4)
-    bookers = [await _user("natalia.citizen"), await _user("dana.citizen"), *residents[:20]]
-    for slot in upcoming[:12]:
+    bookings = _RECEPTIONS["bookings"]
+    bookers = [*[await _user(local) for local in bookings["people"]], *residents[:bookings["residents"]]]
+    for slot in upcoming[:bookings["slots"]]:
         for person in rng.sample([b for b in bookers if b], k=min(len(bookers), rng.randint(2, 9))):
             try:
-                await receptions.book(person, slot["id"], "Хочу получить консультацию по своему вопросу.")
+                await receptions.book(person, slot["id"], bookings["note"])
             except RuleError:
                 continue
     return created
@@ -496,11 +378,10 @@ async def load_demo(settings: Settings, progress: Callable[[str], None] | None =
         if progress:
             progress(message)
 
-    if not await Organisation.exists().where(Organisation.slug == "almaty-akimat"):
-        await load_core_demo(settings, progress)
+    await ensure_core_demo(settings, progress)
     settings = settings.with_changes(rate_limits=False)  # the demo files many appeals at once
-    organisations = {r["slug"]: r["id"] for r in await Organisation.select(Organisation.id, Organisation.slug)}
-    territories = {r["code"]: r["id"] for r in await Territory.select(Territory.id, Territory.code)}
+    organisations = await organisation_ids()
+    territories = await territory_ids()
     step("Demo appeals: residents and routing rules…")
     residents = await _residents()
     await _routing(organisations, territories)

@@ -1,4 +1,4 @@
-"""Demo Delphi studies for the demo akimats: 20 demo experts; a finished and published study
+"""The Delphi demo's loader (the data is fixtures/delphi.yaml). Demo Delphi studies for the demo akimats: 20 demo experts; a finished and published study
 of three rounds (the kindergarten-place forecast of Aral district) and a foresight study of the
 Aral saxaul forests to 2050s, open in round 2 with a roadmap.
 
@@ -17,35 +17,32 @@ from datetime import datetime, timedelta
 from civic.accounts.passwords import hash_password
 from civic.accounts.tables import Membership, Role, User
 from civic.clock import now_utc
-from civic.demo import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD, load_core_demo
+from civic.demo import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD, email, ensure_core_demo, fixture, offset, organisation_ids
 from civic.notify.tables import NotificationPreference, OutgoingMail
 from civic.runtime import transaction
 from civic.settings import Settings
-from civic.territory.tables import Organisation
 from modules.delphi import services
 from modules.delphi.tables import Answer, Item, Panelist, RoundResponse, Study
 
-EXPERT_NAMES = [
-    ("Айгүл Жармұхамедова", "demography"), ("Бекзат Оспанов", "pre-school education"),
-    ("Гүлнар Сейітова", "public health"), ("Дмитрий Ли", "regional economics"),
-    ("Ерлан Тұрсынов", "municipal finance"), ("Жанар Әлиева", "social policy"),
-    ("Ирина Ким", "statistics"), ("Қайрат Омаров", "construction"), ("Ләйлә Нұрланова", "education management"),
-    ("Марат Досанов", "migration studies"), ("Нұржан Бекетов", "forestry"), ("Ольга Смирнова", "ecology"),
-    ("Рахат Ибраев", "hydrology"), ("Сәуле Мұратова", "soil science"), ("Тимур Абенов", "agronomy"),
-    ("Үміт Қасымова", "climate science"), ("Фарида Жақыпова", "land management"),
-    ("Ғалым Серікбаев", "fisheries"), ("Әсел Төлегенова", "environmental law"), ("Санжар Әбдірахманов", "remote sensing"),
-]
-ORGANISER_EMAIL = f"gaukhar.organiser@{DEMO_EMAIL_DOMAIN}"
-KINDERGARTEN = "Орындар балабақшаларда: Арал ауданы 2030 жылға дейін / Места в детских садах Аральского района до 2030 года"
-FOREST = "Сексеуіл ормандары Арал өңірінде: 2055 жылға форсайт / Саксаульные леса Приаралья: форсайт до 2055 года"
+_FIXTURE = fixture("delphi")
+_STUDIES = _FIXTURE["studies"]
+EXPERT_NAMES = [(p["name"], p["field"]) for p in _FIXTURE["experts"]["people"]]
+ORGANISER_EMAIL = email(_FIXTURE["organiser"]["email"])
+KINDERGARTEN = _STUDIES["kindergarten"]["title"]
+FOREST = _STUDIES["forest"]["title"]
 
 
 def expert_email(n: int) -> str:
-    return f"delphi-expert-{n:02d}@{DEMO_EMAIL_DOMAIN}"
+    return email(_FIXTURE["experts"]["email"].format(n=n))
+
+
+def _questions(study: str) -> list[dict]:
+    """The study's questions as add_question's arguments (without the fixture's "truth")."""
+    return [{k: v for k, v in q.items() if k != "truth"} for q in _STUDIES[study].get("questions", ())]
 
 
 async def _people(settings: Settings, organisations: dict[str, int]) -> tuple[dict, list[dict]]:
-    emails = [expert_email(n) for n in range(1, 21)] + [ORGANISER_EMAIL]
+    emails = [expert_email(n) for n in range(1, len(EXPERT_NAMES) + 1)] + [ORGANISER_EMAIL]
     have = {r["email"]: r["id"] for r in await User.select(User.id, User.email).where(User.email.is_in(emails))}
     password_hash = None
     async with transaction():
@@ -60,11 +57,11 @@ async def _people(settings: Settings, organisations: dict[str, int]) -> tuple[di
                                                                            delivery="off"))
         if ORGANISER_EMAIL not in have:
             password_hash = password_hash or hash_password(DEMO_PASSWORD, settings.password_hash_profile)
-            user = User(email=ORGANISER_EMAIL, display_name="Гаухар Тәжібаева", password_hash=password_hash,
-                        language="ru", verification=1)
+            user = User(email=ORGANISER_EMAIL, display_name=_FIXTURE["organiser"]["name"],
+                        password_hash=password_hash, language=_FIXTURE["organiser"]["language"], verification=1)
             await user.save()
             have[ORGANISER_EMAIL] = user.id
-        for slug in ("aral-akimat", "kyzylorda-akimat"):
+        for slug in _FIXTURE["organiser"]["organiser_of"]:
             if not await Membership.exists().where((Membership.user == have[ORGANISER_EMAIL])
                                                    & (Membership.organisation == organisations[slug])
                                                    & (Membership.role == Role.ORGANISER)):
@@ -72,7 +69,7 @@ async def _people(settings: Settings, organisations: dict[str, int]) -> tuple[di
                                  role=Role.ORGANISER).save()
     users = {r["id"]: r for r in await User.select().where(User.id.is_in(list(have.values())))}
     organiser = users[have[ORGANISER_EMAIL]]
-    experts = [users[have[expert_email(n)]] for n in range(1, 21)]
+    experts = [users[have[expert_email(n)]] for n in range(1, len(EXPERT_NAMES) + 1)]
     return organiser, experts
 
 
@@ -124,15 +121,7 @@ def _in_round(view: float, truth: float, number: int, minority: bool) -> float:
     return truth + (view - truth) * {1: 1.0, 2: 0.25, 3: 0.18}.get(number, 0.15)
 
 
-REASONS = {
-    "low": ["Рождаемость в районе снижается последние пять лет.", "Часть семей переезжает в Кызылорду.",
-            "Статистика ЗАГС показывает спад числа рождений."],
-    "mid": ["Опираюсь на прогноз численности детей 1–6 лет по данным переписи.",
-            "Учитываю план строительства жилья в Аральске.", "Очередь в садики стабильна, рост умеренный.",
-            "Сравнивал с соседним Казалинским районом."],
-    "high": ["Возрождение рыболовства на Малом Арале возвращает молодые семьи.",
-             "Новый завод по переработке рыбы привлечёт работников с детьми."],
-}
+REASONS: dict[str, list[str]] = _FIXTURE["reasons"]
 
 
 def _reason(rng: random.Random, value: float, truth: float, spread: float) -> str:
@@ -145,29 +134,21 @@ def _reason(rng: random.Random, value: float, truth: float, spread: float) -> st
 
 async def _kindergarten(settings: Settings, organiser: dict, experts: list[dict], organisations: dict,
                         progress: Callable[[str], None]) -> None:
-    rng = random.Random(2030)
-    start = now_utc() - timedelta(days=120)
+    spec = _STUDIES["kindergarten"]
+    rng = random.Random(spec["seed"])
+    start = now_utc() + offset(spec["started"])
     study = await services.create_study(
-        organiser, organisation_id=organisations["aral-akimat"], title=KINDERGARTEN, lang="ru", kind="classic",
-        horizon_year=None, planned_rounds=3,
-        purpose="Рабочая группа акимата Аральского района готовит план строительства детских садов. "
-                "Эксперты оценивают потребность в местах к 2030 году, вероятность устранить дефицит и сроки.")
+        organiser, organisation_id=organisations[spec["organisation"]], title=spec["title"], lang=spec["lang"],
+        kind=spec["kind"], horizon_year=None, planned_rounds=spec["planned_rounds"], purpose=spec["purpose"])
     q = dict(user=organiser, study_id=study["id"])
-    await services.add_question(**q, kind="numeric", unit="мест", min_value="0", max_value="12000", tolerance="300",
-                                text="Сколько мест в детских садах понадобится Аральскому району в 2030 году?")
-    await services.add_question(**q, kind="probability",
-                                text="Какова вероятность устранить дефицит мест к 2030 году при нынешнем "
-                                     "финансировании?")
-    await services.add_question(**q, kind="year", min_value="2026", max_value="2045",
-                                text="В каком году очередь в детские сады района сократится до нуля?")
-    await services.add_question(**q, kind="scale", scale_max="9",
-                                text="Насколько приоритетно строительство детского сада в посёлке Жаксыкылыш "
-                                     "(1 — не нужно, 9 — срочно)?")
-    await services.add_question(**q, kind="text", text="Какие ещё меры следует рассмотреть акимату?")
-    panel = experts[:12]
+    for question in _questions("kindergarten"):
+        await services.add_question(**q, **question)
+    first, last = spec["panel"]
+    panel = experts[first:last]
     await _seat(settings, organiser, study, panel, start)
-    truths = {"Q1": (5200, 700), "Q2": (35, 15), "Q3": (2031, 3), "Q4": (7, 1.5)}
-    minority = {3, 8}
+    truths = {f"Q{n}": tuple(question["truth"]) for n, question in enumerate(spec["questions"], start=1)
+              if "truth" in question}
+    minority = set(spec["minority"])
     views = {code: _opinion(rng, t, s, len(panel), minority) for code, (t, s) in truths.items()}
     for number in (1, 2, 3):
         progress(f"Demo Delphi: the kindergarten forecast, round {number} of 3…")
@@ -190,13 +171,11 @@ async def _kindergarten(settings: Settings, organiser: dict, experts: list[dict]
                     value = max(0, round(value, -1))
                 given[code] = (value, _reason(rng, value, truth, spread) if code == "Q1" else
                                rng.choice(REASONS["mid"]) if i not in minority else
-                               "Моя оценка иная: " + rng.choice(REASONS["high"]).lower())
-            given["Q5"] = (rng.choice(["Частные мини-центры с господдержкой.", "Группы при школах.",
-                                       "Подвоз детей из аулов.", "Перепрофилировать пустующие здания."]),
-                           "Это быстрее, чем строить новые сады.")
+                               spec["minority_prefix"] + rng.choice(REASONS["high"]).lower())
+            given["Q5"] = (rng.choice(spec["measures"]), spec["measures_reason"])
             await _answer(settings, study, round_row, expert, given)
         await services.close_round(organiser, study["id"], now=opened + timedelta(days=14))
-        await services.analyse_round(organiser, study["id"], f"Раунд {number} проанализирован.",
+        await services.analyse_round(organiser, study["id"], spec["analysis"].format(number=number),
                                      now=opened + timedelta(days=16))
         if number < 3:
             await services.next_round(settings, organiser, study["id"])
@@ -204,42 +183,31 @@ async def _kindergarten(settings: Settings, organiser: dict, experts: list[dict]
             for item in await services.items_of(current["id"]):
                 if item["kind"] == "text":
                     await services.drop_item(organiser, study["id"], item["id"])
-    await services.finish(settings, organiser, study["id"],
-                          "Рекомендация: планировать около 5 200 мест к 2030 году, начать с детского сада в "
-                          "Жаксыкылыше. Меньшинство экспертов ожидает рост из-за возрождения рыболовства — "
-                          "предусмотреть резерв участков.", now=start + timedelta(days=90))
+    await services.finish(settings, organiser, study["id"], spec["result"], now=start + timedelta(days=90))
     await services.publish(organiser, study["id"], now=start + timedelta(days=91))
 
 
 async def _forest(settings: Settings, organiser: dict, experts: list[dict], organisations: dict,
                   progress: Callable[[str], None]) -> None:
-    rng = random.Random(2055)
+    spec = _STUDIES["forest"]
+    rng = random.Random(spec["seed"])
     now = now_utc()
-    start = now - timedelta(days=40)
+    start = now + offset(spec["started"])
     study = await services.create_study(
-        organiser, organisation_id=organisations["kyzylorda-akimat"], title=FOREST, lang="ru", kind="foresight",
-        horizon_year=now.year + 28, planned_rounds=3,
-        purpose="Форсайт использования и восстановления саксаульных лесов на осушенном дне Аральского моря: "
-                "когда наступят ключевые события и что важнее всего для дорожной карты.")
+        organiser, organisation_id=organisations[spec["organisation"]], title=spec["title"], lang=spec["lang"],
+        kind=spec["kind"], horizon_year=now.year + spec["horizon"], planned_rounds=spec["planned_rounds"],
+        purpose=spec["purpose"])
     q = dict(user=organiser, study_id=study["id"])
-    roadmap = [
-        ("Год, когда посадки саксаула на осушенном дне моря достигнут 1 млн га", 2034, 4),
-        ("Год, когда в районе заработает собственный питомник саженцев саксаула на 10 млн саженцев в год", 2029, 2),
-        ("Год, когда пыльные бури в Аральске станут вдвое реже, чем в 2020 году", 2042, 6),
-        ("Год, когда устойчивая заготовка саксаула станет источником дохода для аулов", 2038, 5),
-    ]
+    roadmap = [tuple(item) for item in spec["roadmap"]]
     for text, _, _ in roadmap:
         await services.add_question(**q, kind="year", min_value=str(now.year), max_value=str(now.year + 30),
                                     roadmap=True, text=text)
-    await services.add_question(**q, kind="ranking", text="Расставьте меры по важности для дорожной карты",
-                                options="Питомники саженцев\nПолив в первые годы\nОхрана от выпаса\n"
-                                        "Мониторинг со спутников\nОбучение жителей аулов")
-    await services.add_question(**q, kind="scale", scale_max="5",
-                                text="Насколько реалистично сохранить приживаемость саженцев выше 60% "
-                                     "(1 — нереально, 5 — вполне)?")
-    panel = experts[5:20]
+    for question in _questions("forest"):
+        await services.add_question(**q, **question)
+    first, last = spec["panel"]
+    panel = experts[first:last]
     await _seat(settings, organiser, study, panel, start)
-    minority = {2, 9}
+    minority = set(spec["minority"])
     views = {text: _opinion(rng, year, spread, len(panel), minority) for text, year, spread in roadmap}
     progress("Demo Delphi: the forest foresight, rounds 1 and 2…")
     for number in (1, 2):
@@ -281,9 +249,8 @@ async def load_demo(settings: Settings, progress: Callable[[str], None] | None =
         if progress:
             progress(message)
 
-    if not await Organisation.exists().where(Organisation.slug == "aral-akimat"):
-        await load_core_demo(settings, progress)
-    organisations = {r["slug"]: r["id"] for r in await Organisation.select(Organisation.id, Organisation.slug)}
+    await ensure_core_demo(settings, progress)
+    organisations = await organisation_ids()
     missing = [title for title in (KINDERGARTEN, FOREST) if not await Study.exists().where(Study.title == title)]
     if not missing:
         return {"studies": 0}

@@ -1,7 +1,5 @@
-"""Demo petitions for the demo akimat, in Kazakh and Russian, at every stage: one reachable by
-its link only, listed ones collecting signatures, one over its threshold and answered, closed
-ones with their outcomes (one of them with its signers anonymised), one waiting for moderation
-with its due date, one refused, and one flagged for review with suspicious signatures.
+"""The petitions demo's loader: the data is fixtures/petitions.yaml (petitions at every stage,
+the pools of demo residents who sign, who moderates); this file turns it into rows.
 
 Idempotent: a petition is found by its title and left exactly as it is when it exists; what is
 missing is created. It builds on the core demo (civic.demo): its territories, organisations and
@@ -15,33 +13,27 @@ import hashlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from civic.accounts.tables import User
-from civic.db import write_transaction
-from civic.demo import DEMO_EMAIL_DOMAIN, load_core_demo
+from civic.clock import now_utc
+from civic.demo import DEMO_EMAIL_DOMAIN, days_ago, email, ensure_core_demo, fixture, organisation_ids, territory_ids
 from civic.notify.tables import NotificationPreference, OutgoingMail
 from civic.responses import services as responses
 from civic.responses.tables import OfficialResponse, ResponseEvent
-from civic.runtime import current_engine
+from civic.runtime import transaction
 from civic.settings import Settings
-from civic.territory.tables import Organisation, Territory
 from modules.petitions import services
 from modules.petitions.tables import Petition, Signature
 
-ALMATY_RESIDENTS = 2_700
-ARAL_RESIDENTS = 850
-WOMEN = ["Айжан", "Мадина", "Гүлмира", "Сабина", "Алия", "Ольга", "Татьяна", "Виктория", "Жанна", "Камила",
-         "Әйгерім", "Дина", "Людмила", "Індира", "Светлана", "Ләззат", "Марина", "Салтанат"]
-MEN = ["Ерлан", "Нұрсұлтан", "Асхат", "Данияр", "Бауыржан", "Сергей", "Игорь", "Андрей", "Руслан", "Тимур", "Арман",
-       "Санжар", "Максим", "Ғалым", "Әлихан", "Қанат", "Виктор", "Ержан"]
-SURNAMES = [("Ахметов", "Ахметова"), ("Серікбаев", "Серікбаева"), ("Иванов", "Иванова"), ("Жұмабеков", "Жұмабекова"),
-            ("Ким", "Ким"), ("Нұрланов", "Нұрланова"), ("Петров", "Петрова"), ("Оспанов", "Оспанова"), ("Ли", "Ли"),
-            ("Қасымов", "Қасымова"), ("Смагулов", "Смагулова"), ("Павленко", "Павленко"), ("Төлеуов", "Төлеуова"),
-            ("Әбдірахманов", "Әбдірахманова"), ("Цой", "Цой"), ("Есенов", "Есенова"), ("Бекмұратов", "Бекмұратова")]
-# how the Almaty residents spread over the districts (roughly by population)
-DISTRICT_WEIGHTS = {"alatau": 16, "almaly": 10, "auezov": 14, "bostandyk": 17, "zhetysu": 8, "medeu": 10,
-                    "nauryzbay": 11, "turksib": 14}
+_FIXTURE = fixture("petitions")
+_RESIDENTS = _FIXTURE["residents"]
+POOLS: dict[str, dict] = _RESIDENTS["pools"]
+ALMATY_RESIDENTS: int = POOLS["almaty"]["count"]
+ARAL_RESIDENTS: int = POOLS["aral"]["count"]
+WOMEN: list[str] = _RESIDENTS["names"]["women"]
+MEN: list[str] = _RESIDENTS["names"]["men"]
+SURNAMES: list[list[str]] = _RESIDENTS["names"]["surnames"]
 
 
 def _name(n: int) -> str:
@@ -51,15 +43,20 @@ def _name(n: int) -> str:
 
 
 def _resident_email(place: str, n: int) -> str:
-    return f"petitions-{place}-{n:04d}@{DEMO_EMAIL_DOMAIN}"
+    return email(POOLS[place]["email"].format(n=n))
+
+
+def _resident_pattern(place: str) -> str:
+    """A LIKE pattern matching every resident of a pool."""
+    return email(POOLS[place]["email"].split("{", 1)[0] + "%")
 
 
 def _person(local: str) -> str:
-    return f"{local}@{DEMO_EMAIL_DOMAIN}"
+    return email(local)
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return now_utc().replace(microsecond=0)
 
 
 @dataclass(frozen=True)
@@ -69,7 +66,7 @@ class DemoPetition:
     reasons: str
     addressee: str  # organisation slug
     territory: str  # territory code
-    author: str  # e-mail local part
+    author: str  # e-mail (local part)
     stage: str  # moderation, rejected, link_only, listed, answered, closed, anonymised, flagged
     days_ago: int  # submitted this many days ago
     signatures: int = 0
@@ -81,112 +78,46 @@ class DemoPetition:
     rejection: str = ""
     rejection_note: str = ""
     suspicious: int = 0  # signatures from one throw-away domain within a minute (flagged)
+    suspicious_domain: str = ""
+    suspicious_days_ago: float = 0
     extra: dict = field(default_factory=dict)
 
 
-PETITIONS: tuple[DemoPetition, ...] = (
-    DemoPetition(
-        title="Алматыда велосипед жолдарының біртұтас желісін салу",
-        ask="Алматы қаласының әкімдігінен 2027 жылы негізгі даңғылдарды (Әл-Фараби, Абай, Төле би, Райымбек) "
-            "бойлай бөлінген велосипед жолдарының біртұтас желісін салуды және оны метро бекеттерімен "
-            "байланыстыруды сұраймыз.",
-        reasons="Қазір велосипед жолдары жеке учаскелерден тұрады және бір-бірімен жалғаспайды, сондықтан "
-                "велосипедшілер көлік ағынымен қатар жүруге мәжбүр. Біртұтас желі кептелісті азайтып, ауаны "
-                "тазартады және жасөспірімдерге мектепке қауіпсіз жетуге мүмкіндік береді.",
-        addressee="almaty-akimat", territory="almaty", author="bolat.citizen", stage="answered", days_ago=75,
-        signatures=2_612,
-        answer="Алматы қаласының әкімдігі петицияны қарады. Қалалық мобильділік басқармасы 2027 жылға арналған "
-               "велоинфрақұрылым бағдарламасына Әл-Фараби және Абай даңғылдарындағы бөлінген жолдарды енгізді "
-               "(жалпы ұзындығы 28 км). Төле би мен Райымбек даңғылдарының жобалау-сметалық құжаттамасы "
-               "2027 жылдың бірінші жартыжылдығында әзірленеді. Жұмыс барысы туралы ақпарат осы бетте "
-               "жарияланады.",
-        answered_by="nurlan.official"),
-    DemoPetition(
-        title="Сохранить сквер на улице Жандосова от застройки",
-        ask="Просим маслихат города Алматы не утверждать изменение целевого назначения земельного участка сквера "
-            "на пересечении улиц Жандосова и Манаса и закрепить за ним статус зелёной зоны общего пользования.",
-        reasons="Сквер — единственное зелёное место в радиусе километра, здесь гуляют дети из трёх школ и "
-                "пожилые жители соседних домов. Строительство жилого комплекса на его месте уничтожит более "
-                "ста взрослых деревьев и добавит нагрузку на и без того перегруженные дороги.",
-        addressee="almaty-maslikhat", territory="almaty.auezov", author="natalia.citizen", stage="listed",
-        days_ago=35, signatures=1_240),
-    DemoPetition(
-        title="Бостандық ауданындағы Тимирязев көшесінің аулаларына балалар алаңын орнату",
-        ask="Бостандық ауданының әкімдігінен Тимирязев көшесі, 42–48 үйлердің ортақ ауласына қауіпсіз "
-            "жабыны бар балалар ойын алаңын орнатуды сұраймыз.",
-        reasons="Аулада 300-ден астам бала тұрады, бірақ ойын алаңы жоқ: балалар автотұрақта ойнайды. "
-                "Тұрғындар алаңды күтіп ұстауға және көгалдандыруға көмектесуге дайын.",
-        addressee="almaty-bostandyk-akimat", territory="almaty.bostandyk", author="bolat.citizen",
-        stage="link_only", days_ago=6, signatures=17),
-    DemoPetition(
-        title="Продлить маршрут автобуса № 45 до микрорайона Шугыла",
-        ask="Просим акимат города Алматы продлить маршрут автобуса № 45 от конечной остановки «Саина» до "
-            "микрорайона Шугыла с остановками у школы № 181 и поликлиники.",
-        reasons="Жители Шугылы добираются до ближайшей остановки пешком 25 минут по обочине без тротуара. "
-                "Продление маршрута на 4 километра свяжет микрорайон с метро и рынком.",
-        addressee="almaty-akimat", territory="almaty.nauryzbay", author="natalia.citizen", stage="anonymised",
-        days_ago=320, signatures=2_540,
-        answer="Управление городской мобильности изучило пассажиропоток. Продление маршрута № 45 невозможно: "
-               "улица Шугыла не отвечает требованиям к проезду автобусов (ширина проезжей части 5,5 м). "
-               "Вместо этого с 1 марта запущен маршрут № 245 малой вместимости, который соединяет микрорайон со "
-               "станцией метро «Сайран».",
-        answered_by="nurlan.official", outcome="refused",
-        outcome_reasons="Продление маршрута № 45 отклонено: улица не пригодна для больших автобусов. Вместо этого "
-                        "открыт маршрут № 245 малой вместимости до метро «Сайран»."),
-    DemoPetition(
-        title="Арал ауданының ауылдарына таза ауыз су жеткізу",
-        ask="Арал ауданының әкімдігінен Аманөткел, Қамыстыбас және Қаратерең ауылдарын 2027 жылы орталықтандырылған "
-            "ауыз су құбырына қосуды сұраймыз.",
-        reasons="Ауылдар су тасымалдайтын көлікке тәуелді, су аптасына бір-ақ рет жеткізіледі және оның сапасы "
-                "нормаға сай емес. Бұл балалардың денсаулығына қауіп төндіреді.",
-        addressee="aral-akimat", territory="kyzylorda.aral", author="serik.citizen", stage="closed", days_ago=200,
-        signatures=830, pool="aral",
-        answer="Арал ауданының әкімдігі петицияны қолдайды. «Ауыл – Ел бесігі» бағдарламасы аясында үш ауылды "
-               "топтық су құбырына қосу жобасы 2027 жылғы бюджетке енгізілді, құрылыс мамыр айында басталады.",
-        answered_by="zhanar.official", outcome="granted",
-        outcome_reasons="Үш ауылды су құбырына қосу жобасы қаржыландырылды; құрылыс 2027 жылдың мамырында "
-                        "басталып, қазан айында аяқталады."),
-    DemoPetition(
-        title="Ограничить движение грузовиков по проспекту Абая в часы пик",
-        ask="Просим акимат города Алматы запретить въезд грузового транспорта массой более 12 тонн на проспект "
-            "Абая с 7:30 до 10:00 и с 17:30 до 20:00.",
-        reasons="Грузовики в часы пик замедляют общественный транспорт и создают опасные ситуации на "
-                "пешеходных переходах у школ и университетов.",
-        addressee="almaty-akimat", territory="almaty.almaly", author="dana.citizen", stage="moderation", days_ago=4),
-    DemoPetition(
-        title="Менің дүкенімнің жарнамасын қала сайтына тегін орналастыру",
-        ask="Қала әкімдігінің сайтында менің құрылыс материалдары дүкенімнің жарнамасын тегін орналастыруды "
-            "сұраймын.",
-        reasons="Дүкен жаңа ашылды және оған сатып алушылар керек; бұл аудан тұрғындарына да пайдалы.",
-        addressee="almaty-akimat", territory="almaty.turksib", author="dana.citizen", stage="rejected", days_ago=12,
-        rejection="advertising", rejection_note="Петиция коммерциялық жарнама болып табылады."),
-    DemoPetition(
-        title="Остановить вырубку деревьев в парке Первого Президента",
-        ask="Просим акимат города Алматы приостановить санитарную вырубку в парке Первого Президента до "
-            "независимой дендрологической экспертизы и опубликовать перечень деревьев, назначенных к вырубке.",
-        reasons="В парке помечены к вырубке более 200 здоровых на вид деревьев. Жители не видели заключения "
-                "экспертов и хотят убедиться, что вырубаются только действительно больные деревья.",
-        addressee="almaty-akimat", territory="almaty.bostandyk", author="bolat.citizen", stage="flagged",
-        days_ago=20, signatures=380, suspicious=120),
-)
+def _spec(r: dict) -> DemoPetition:
+    signatures = r.get("signatures", 0)
+    if isinstance(signatures, int):
+        signatures = {"count": signatures}
+    answer, outcome, rejection = r.get("answer") or {}, r.get("outcome") or {}, r.get("rejection") or {}
+    suspicious = r.get("suspicious") or {}
+    return DemoPetition(
+        title=r["title"], ask=r["ask"], reasons=r["reasons"], addressee=r["addressee"], territory=r["territory"],
+        author=r["author"], stage=r["stage"], days_ago=days_ago(r["submitted"]), signatures=signatures["count"],
+        pool=signatures.get("pool", "almaty"), answer=answer.get("text", ""), answered_by=answer.get("by", ""),
+        outcome=outcome.get("decision", ""), outcome_reasons=outcome.get("reasons", ""),
+        rejection=rejection.get("reason", ""), rejection_note=rejection.get("note", ""),
+        suspicious=suspicious.get("count", 0), suspicious_domain=suspicious.get("domain", ""),
+        suspicious_days_ago=days_ago(suspicious.get("at", "0d")))
 
 
-async def _residents(place: str, count: int, territories: dict[str, int], progress: Callable[[str], None]) -> list[int]:
+PETITIONS: tuple[DemoPetition, ...] = tuple(_spec(r) for r in _FIXTURE["petitions"])
+MODERATORS: dict[str, str] = _FIXTURE["moderators"]
+
+
+async def _residents(place: str, territories: dict[str, int], progress: Callable[[str], None]) -> list[int]:
     """Demo residents who sign (no password; petition and response mail off)."""
+    pool = POOLS[place]
+    count = pool["count"]
     emails = [_resident_email(place, n) for n in range(1, count + 1)]
     existing = {r["email"]: r["id"] for r in await User.select(User.id, User.email).where(
-        User.email.like(f"petitions-{place}-%@{DEMO_EMAIL_DOMAIN}"))}
+        User.email.like(_resident_pattern(place)))}
     missing = [n for n in range(1, count + 1) if _resident_email(place, n) not in existing]
     if missing:
         progress(f"Demo petitions: {len(missing)} demo residents of {place}…")
-        rng = random.Random(f"{place}-2026")
-        if place == "almaty":
-            codes = [f"almaty.{d}" for d, w in DISTRICT_WEIGHTS.items() for _ in range(w)]
-        else:
-            codes = [c for c in territories if c.startswith("kyzylorda.aral.")] or ["kyzylorda.aral"]
-        created = _now() - timedelta(days=500)
-        async with write_transaction(current_engine()):
-            rows = [User(email=_resident_email(place, n), display_name=_name(n + (0 if place == "almaty" else 5000)),
+        rng = random.Random(pool["seed"])
+        codes = [code for code, weight in pool["districts"].items() for _ in range(weight)]
+        created = _now() - timedelta(days=days_ago(_RESIDENTS["created"]))
+        async with transaction():
+            rows = [User(email=_resident_email(place, n), display_name=_name(n + pool.get("name_offset", 0)),
                          password_hash=None, language="ru" if n % 3 == 0 else "kk",
                          residence=territories[rng.choice(codes)], verification=1, created_at=created)
                     for n in missing]
@@ -200,7 +131,7 @@ async def _residents(place: str, count: int, territories: dict[str, int], progre
                     for user_id in ids[start:start + 400] for topic in ("petitions", "response")]).on_conflict(
                     action="DO NOTHING")
         existing = {r["email"]: r["id"] for r in await User.select(User.id, User.email).where(
-            User.email.like(f"petitions-{place}-%@{DEMO_EMAIL_DOMAIN}"))}
+            User.email.like(_resident_pattern(place)))}
     return [existing[e] for e in emails]
 
 
@@ -225,9 +156,9 @@ async def _signatures(petition_id: int, signer_ids: list[int], start: datetime, 
     await Petition.update({Petition.signature_count: count}).where(Petition.id == petition_id)
 
 
-async def _suspicious(petition_id: int, count: int, at: datetime, territories: dict[str, int]) -> None:
+async def _suspicious(petition_id: int, count: int, domain: str, at: datetime, territories: dict[str, int]) -> None:
     """A burst from one throw-away domain and address within a minute (what the review is for)."""
-    emails = [f"signer{n:03d}@mailbox-temp.kz" for n in range(count)]
+    emails = [f"signer{n:03d}@{domain}" for n in range(count)]
     existing = {r["email"] for r in await User.select(User.email).where(User.email.is_in(emails))}
     new = [User(email=e, display_name=f"User {n}", password_hash=None, language="ru", verification=1,
                 residence=territories["almaty.bostandyk"], created_at=at - timedelta(hours=2))
@@ -240,7 +171,7 @@ async def _suspicious(petition_id: int, count: int, at: datetime, territories: d
                                             ).on_conflict(action="DO NOTHING")
     address = hashlib.sha256(b"demo-burst").hexdigest()[:16]
     await Signature.insert(*[Signature(petition=petition_id, user=user_id, district=territories["almaty.bostandyk"],
-                                       show_name=True, address_hash=address, email_domain="mailbox-temp.kz",
+                                       show_name=True, address_hash=address, email_domain=domain,
                                        created_at=at + timedelta(seconds=n % 60), valid=True)
                              for n, user_id in enumerate(ids)])
     total = await Signature.count().where((Signature.petition == petition_id) & (Signature.valid == True))  # noqa: E712
@@ -253,10 +184,8 @@ async def _petition(settings: Settings, spec: DemoPetition, people: dict[str, in
         return False
     quiet = settings.with_changes(rate_limits=False)
     author = await User.select().where(User.id == people[_person(spec.author)]).first()
-    moderator_email = "madi.moderator" if spec.addressee.startswith("aral") else "olga.moderator"
+    moderator_email = MODERATORS.get(spec.addressee, MODERATORS["*"])
     moderator = await User.select().where(User.id == people[_person(moderator_email)]).first()
-    if spec.addressee == "almaty-maslikhat":  # the maslikhat has no moderator of its own in the demo
-        moderator = await User.select().where(User.id == people[_person("admin")]).first()
     submitted = _now() - timedelta(days=spec.days_ago)
     petition = await services.submit(quiet, author, organisation_id=organisations[spec.addressee],
                                      territory_id=territories[spec.territory], title=spec.title, ask=spec.ask,
@@ -274,16 +203,17 @@ async def _petition(settings: Settings, spec: DemoPetition, people: dict[str, in
     signing_end = _now() - timedelta(hours=1)
     if spec.stage in ("closed", "anonymised"):
         signing_end = min(signing_end, opened + timedelta(days=40))
-    async with write_transaction(current_engine()):
+    async with transaction():
         await _signatures(petition_id, signer_ids, opened + timedelta(hours=2), signing_end, spec.title)
         if spec.suspicious:
-            await _suspicious(petition_id, spec.suspicious, _now() - timedelta(days=2), territories)
+            await _suspicious(petition_id, spec.suspicious, spec.suspicious_domain,
+                              _now() - timedelta(days=spec.suspicious_days_ago), territories)
         row = await Petition.select().where(Petition.id == petition_id).first()
         if row["signature_count"] >= row["listing_threshold"]:
             listed_at = opened + timedelta(days=1)
             await Petition.update({Petition.listed_at: listed_at}).where(Petition.id == petition_id)
         if spec.suspicious:
-            await services.flag_for_review(petition_id, "burst", _now() - timedelta(days=2))
+            await services.flag_for_review(petition_id, "burst", _now() - timedelta(days=spec.suspicious_days_ago))
             await services.tell_moderators_of_flags()
         reached_at = None
         if row["signature_count"] >= row["signature_threshold"]:
@@ -296,7 +226,7 @@ async def _petition(settings: Settings, spec: DemoPetition, people: dict[str, in
         official = await User.select(User.id).where(User.id == people[_person(spec.answered_by)]).first()
         await responses.answer(petition["response"], actor_id=official["id"], text=spec.answer,
                                today=services.almaty_day(answered_on))
-        async with write_transaction(current_engine()):
+        async with transaction():
             await OfficialResponse.update({OfficialResponse.answered_at: answered_on,
                                            OfficialResponse.received_at: reached_at}).where(
                 OfficialResponse.id == petition["response"])
@@ -322,16 +252,14 @@ async def load_demo(settings: Settings, progress: Callable[[str], None] | None =
         if progress:
             progress(message)
 
-    if not await Organisation.exists().where(Organisation.slug == "almaty-akimat"):
-        await load_core_demo(settings, progress)
-    territories = {r["code"]: r["id"] for r in await Territory.select(Territory.id, Territory.code)}
-    organisations = {r["slug"]: r["id"] for r in await Organisation.select(Organisation.id, Organisation.slug)}
+    await ensure_core_demo(settings, progress)
+    territories = await territory_ids()
+    organisations = await organisation_ids()
     missing = [spec for spec in PETITIONS
                if not await Petition.exists().where(Petition.title == spec.title)]
     if not missing:
         return {"petitions": 0}
-    pools = {"almaty": await _residents("almaty", ALMATY_RESIDENTS, territories, step),
-             "aral": await _residents("aral", ARAL_RESIDENTS, territories, step)}
+    pools = {place: await _residents(place, territories, step) for place in POOLS}
     people = {r["email"]: r["id"] for r in await User.select(User.id, User.email).where(
         User.email.like(f"%@{DEMO_EMAIL_DOMAIN}"))}
     last_mail = (await OutgoingMail.select(OutgoingMail.id).order_by(OutgoingMail.id, ascending=False).first()

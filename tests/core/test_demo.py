@@ -133,3 +133,37 @@ def test_accounts_table_lists_everyone():
     for person in DEMO_PEOPLE:
         assert f"`{person.email}`" in table
     assert table.count("\n| `") == len(DEMO_PEOPLE)
+
+
+def test_fixtures_read_relative_times_and_references():
+    from datetime import date, datetime, timedelta, timezone
+
+    import pytest
+
+    from civic.demo import day, days, days_ago, email, fixture, moment, offset
+
+    assert offset("-12d") == timedelta(days=-12) and offset("+3d") == timedelta(days=3)
+    assert offset("-2h") == timedelta(hours=-2) and offset("+30m") == timedelta(minutes=30) and offset(5) == timedelta(5)
+    assert days("-1.5d") == -1.5 and days_ago("-120d") == 120 and isinstance(days_ago("-120d"), int)
+    now = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    assert moment("-1d", now) == datetime(2026, 2, 28, tzinfo=timezone.utc)
+    assert day("+3d", date(2026, 3, 1)) == date(2026, 3, 4)
+    with pytest.raises(ValueError):
+        offset("yesterday")
+    assert email("bolat.citizen") == "bolat.citizen@demo.ashyq.kz" == email("bolat.citizen@demo.ashyq.kz")
+    # every fixture parses, and what it names by e-mail is a demo person or a generated resident
+    known = {p.email for p in DEMO_PEOPLE}
+    for name in ("ideas", "petitions", "appeals", "delphi"):
+        assert isinstance(fixture(name), dict)
+    for idea in fixture("ideas")["ideas"]:
+        assert idea["author"].startswith("resident:") or email(idea["author"]) in known
+
+
+def test_a_broken_reference_in_the_core_fixture_is_refused():
+    import pytest
+
+    from civic.demo.data import _organisations
+
+    with pytest.raises(ValueError, match="unknown territory"):
+        _organisations([{"slug": "x", "territory": "nowhere", "kind": "ngo", "name": {"kk": "", "ru": "", "en": ""},
+                         "description": ""}], {"kz"})
