@@ -53,13 +53,10 @@ class ReusingSQLiteEngine(SQLiteEngine):
         self._long_reads: set[str] = set()  # statements that went over the budget once
 
     def _inline_connection(self) -> sqlite3.Connection:
-        from piccolo.engine.sqlite import dict_factory
-
         connection = getattr(self._inline, "connection", None)
         if connection is None:
             # timeout 0: a locked database is not waited for here but in the reader thread
             connection = sqlite3.connect(**{**self.connection_kwargs, "timeout": 0, "check_same_thread": False})
-            connection.row_factory = dict_factory
             connection.execute("PRAGMA foreign_keys = 1")
             steps = self._inline.steps = [0]
 
@@ -79,7 +76,8 @@ class ReusingSQLiteEngine(SQLiteEngine):
         connection = self._inline_connection()
         self._inline.steps[0] = 0
         try:
-            return connection.execute(query, args).fetchall()
+            cursor = connection.execute(query, args)
+            rows = cursor.fetchall()
         except sqlite3.OperationalError as exc:
             message = str(exc)
             if "interrupted" in message:
@@ -89,6 +87,9 @@ class ReusingSQLiteEngine(SQLiteEngine):
             if "locked" in message or "busy" in message:
                 return None
             raise
+        # rows as Piccolo's dict_factory makes them, with the column names read once
+        names = [column[0] for column in cursor.description or ()]
+        return [dict(zip(names, row)) for row in rows]
 
     async def _read_connection(self):
         import asyncio

@@ -35,7 +35,7 @@ ALMATY = ZoneInfo("Asia/Almaty")
 # What the templates call as _(), gettext() and ngettext(): Jinja's new-style gettext (the
 # translation, as Markup when the template escapes, always %-formatted with the keyword
 # arguments, which Markup escapes), without Jinja's two extra layers of Context.call.
-_FORMATTED: dict[tuple, Markup] = {}  # (language, msgid[, plural, count]) -> the translation, formatted
+_FORMATTED: dict[tuple, Markup] = {}  # (catalogue, msgid[, plural, count]) -> the translation, formatted
 _PLAIN_NUMBERS = (int, float)  # values that escaping leaves as they are
 
 
@@ -58,10 +58,11 @@ def _format(text: str, autoescape: bool, variables: dict) -> str:
 @pass_eval_context
 def template_gettext(__eval_ctx, __string: str, **variables) -> str:
     if not variables and __eval_ctx.autoescape:
-        key = (i18n.current_language(), __string)
+        catalogue = i18n.translator(i18n.current_language())
+        key = (catalogue, __string)
         formatted = _FORMATTED.get(key)
         if formatted is None:
-            formatted = Markup(_gettext(__string)) % variables
+            formatted = Markup(catalogue.gettext(__string)) % variables
             if len(_FORMATTED) < 20_000:  # msgids are finite; a text from data is not kept forever
                 _FORMATTED[key] = formatted
         return formatted
@@ -71,10 +72,11 @@ def template_gettext(__eval_ctx, __string: str, **variables) -> str:
 @pass_eval_context
 def template_ngettext(__eval_ctx, __singular: str, __plural: str, __num: int, **variables) -> str:
     if not variables and type(__num) is int and __eval_ctx.autoescape:  # "%(num)s ideas": kept per count
-        key = (i18n.current_language(), __singular, __plural, __num)
+        catalogue = i18n.translator(i18n.current_language())
+        key = (catalogue, __singular, __plural, __num)
         formatted = _FORMATTED.get(key)
         if formatted is None:
-            formatted = _format(_ngettext(__singular, __plural, __num), True, {"num": __num})
+            formatted = _format(catalogue.ngettext(__singular, __plural, __num), True, {"num": __num})
             if len(_FORMATTED) < 20_000:
                 _FORMATTED[key] = formatted
         return formatted
