@@ -216,7 +216,7 @@ def create_app(settings: Settings, extra_modules: tuple[CivicModule, ...] = ()) 
     csrf_config = CSRFConfig(secret=settings.secret_key, cookie_name="ashyq_csrf", header_name="x-csrftoken",
                              cookie_secure=settings.secure_cookies, cookie_samesite="lax",
                              exclude=["^/api/", "^/schema", "^/healthz", "^/static/"])
-    environment = build_environment()
+    environment = build_environment(auto_reload=settings.debug)
     environment.globals["nav_modules"] = [entry for module in modules for entry in module.nav]
     environment.globals["staff_links"] = [entry for module in modules for entry in module.staff_links]
     environment.globals["role_label"] = role_label  # msgid of a role's label: the core's, a module's or reserved

@@ -1,4 +1,9 @@
-"""Markdown for user text: markdown-it-py renders, nh3 keeps only harmless HTML."""
+"""Markdown for user text: markdown-it-py renders, nh3 keeps only harmless HTML.
+
+The result depends on the text alone, so the texts of the pages being read (an idea's body,
+its comments) are rendered once and kept (the most recently used, within a bound)."""
+
+from functools import lru_cache
 
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -12,7 +17,18 @@ _ALLOWED_TAGS = {
 
 
 def render_markdown(text: str | None) -> Markup:
-    html = _md.render(text or "")
+    text = text or ""
+    if len(text) > MAX_KEPT_CHARS:
+        return _render(text)
+    return _render_kept(text)
+
+
+#: Longer texts are rendered every time (the bound keeps at most about 1024 x 8k characters).
+MAX_KEPT_CHARS = 8192
+
+
+def _render(text: str) -> Markup:
+    html = _md.render(text)
     # Headings from users start at h3 so they never outrank the page's own h1/h2.
     for level in (1, 2):
         html = html.replace(f"<h{level}>", "<h3>").replace(f"</h{level}>", "</h3>")
@@ -24,3 +40,6 @@ def render_markdown(text: str | None) -> Markup:
         link_rel="nofollow noopener ugc",
     )
     return Markup(clean)
+
+
+_render_kept = lru_cache(maxsize=1024)(_render)
