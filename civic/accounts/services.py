@@ -20,6 +20,7 @@ from civic.db import is_unique_violation
 from civic.i18n.runtime import LANGUAGES, N_, translator
 from civic.notify.services import notify, queue_mail
 from civic.notify.tables import Notification, NotificationPreference
+from civic.participation import people as participation_people
 from civic.permissions import organisations_where
 from civic.rules import RuleError
 from civic.runtime import transaction
@@ -270,7 +271,8 @@ async def export_personal_data(user_id: int) -> dict:
     profile = {k: user[k] for k in ("email", "display_name", "language", "residence", "verification",
                                     "verified_by", "created_at", "last_login_at")}
     return {"profile": plain(profile), "memberships": [plain(m) for m in memberships],
-            "notifications": [plain(n) for n in notifications], "api_tokens": [plain(t) for t in api_tokens]}
+            "notifications": [plain(n) for n in notifications], "api_tokens": [plain(t) for t in api_tokens],
+            "participation": await participation_people.personal_data(user_id)}
 
 
 async def delete_account(settings: Settings, user_id: int, password: str | None,
@@ -281,6 +283,7 @@ async def delete_account(settings: Settings, user_id: int, password: str | None,
     if user["password_hash"] and not verify_password(user["password_hash"], password or "", settings.password_hash_profile):
         raise RuleError("The password is not correct.", "password")
     async with transaction():
+        await participation_people.forget_person(user_id)
         for module in modules:
             if module.forget_person is not None:
                 await module.forget_person(user_id)

@@ -222,12 +222,17 @@ async def test_profile_language_and_residence(client):
 async def test_personal_data_export_and_deletion(client):
     email = unique_email("gone")
     user = await make_user(email, name="Дана Әбенова")
+    from civic.participation import follows
+    from civic.participation.tables import Follow
+
+    await follows.follow("sample:gone-1", user["id"])  # the shared participation tables hold it too
     await sign_in(client, email, PASSWORD)
     export = await client.get("/account/export")
     assert export.status_code == 200
     assert "attachment" in export.headers["content-disposition"]
     data = json.loads(export.text)
     assert data["profile"]["email"] == email and data["profile"]["display_name"] == "Дана Әбенова"
+    assert [f["subject"] for f in data["participation"]["follows"]] == ["sample:gone-1"]
 
     refused = await post_form(client, "/account/delete", {"confirm": "yes", "password": "not my password"})
     assert refused.status_code == 400
@@ -238,6 +243,7 @@ async def test_personal_data_export_and_deletion(client):
     row = await User.select().where(User.id == user["id"]).first()
     assert row["deleted_at"] is not None
     assert row["email"] != email and "Әбенова" not in row["display_name"]  # anonymised, the row stays
+    assert not await Follow.exists().where(Follow.user == user["id"])  # nobody is told any more
     assert (await client.get("/account")).status_code == 303
     assert (await post_form(client, "/auth/login", {"email": email, "password": PASSWORD})).status_code == 400
 
